@@ -1,0 +1,345 @@
+// The runtime's answers: the velocity field against a literal implementation of
+// the reference, exact quantiles and tag probabilities against Monte Carlo, the
+// density, the ensemble split, support, the embedding API and its thread safety.
+#include <catch2/catch.hpp>
+
+#include "throws.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "cs/format_io.hpp"
+#include "cs/random.hpp"
+#include "cs/runtime/demonstration.hpp"
+#include "cs/runtime/ensemble.hpp"
+#include "cs/surrogate.hpp"
+
+using Catch::Matchers::Contains;
+using cs::runtime::Ensemble;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+const cs::format::SurrogateFile& demo_file() {
+    static const auto file = cs::runtime::make_demonstration_surrogate(5, 7);
+    return file;
+}
+
+const cs::Surrogate& demo() {
+    static const cs::Surrogate surrogate(demo_file());
+    return surrogate;
+}
+
+const cs::Conditions kTopJet = {{"label_top", 1.0},    {"jet_pt", 640.0},
+                                {"jet_eta", 0.3},      {"jet_phi", -1.2},
+                                {"jet_energy", 900.0}, {"jet_nparticles", 50.0}};
+
+Eigen::MatrixXd as_row(const cs::Conditions& jet) {
+    Eigen::MatrixXd row(1, 6);
+    int c = 0;
+    for (const auto& name : demo().condition_names()) {
+        row(0, c++) = jet.at(name);
+    }
+    return row;
+}
+
+// The velocity field written out literally from DESIGN.md, in double precision:
+// before every block [cos(k pi t) k=1..3, sin(k pi t) k=1..3, state, conditions].
+double literal_velocity(const std::vector<float>& weights, double t, double x,
+                        const std::vector<double>& normalized) {
+    size_t offset = 0;
+    std::vector<double> state = {x};
+    for (int block = 0; block < 3; ++block) {
+        std::vector<double> input;
+        for (int k = 1; k <= 3; ++k) {
+            input.push_back(std::cos(k * kPi * t));
+        }
+        for (int k = 1; k <= 3; ++k) {
+            input.push_back(std::sin(k * kPi * t));
+        }
+        input.insert(input.end(), state.begin(), state.end());
+        input.insert(input.end(), normalized.begin(), normalized.end());
+        for (int layer = 0; layer < 3; ++layer) {
+            const size_t out = (block == 2 && layer == 2) ? 1 : 64;
+            std::vector<double> output(out, 0.0);
+            for (size_t o = 0; o < out; ++o) {
+                for (size_t i = 0; i < input.size(); ++i) {
+                    output[o] += weights[offset + o * input.size() + i] * input[i];
+                }
+            }
+            offset += out * input.size();
+            for (size_t o = 0; o < out; ++o) {
+                output[o] += weights[offset + o];
+                if (layer < 2) {
+                    output[o] = output[o] > 0 ? output[o] : std::exp(output[o]) - 1.0;
+                }
+            }
+            offset += out;
+            input = output;
+        }
+        state = input;
+    }
+    REQUIRE(offset == weights.size());
+    return state[0];
+}
+
+}  // namespace
+
+TEST_CASE("the velocity field matches a literal implementation of the reference") {
+    // Random weights of the reference size, so every column of every layer matters.
+    const cs::format::Architecture architecture;
+    const cs::CounterRandom random(3);
+    std::vector<float> weights;
+    for (uint64_t i = 0; i < cs::format::parameter_count(architecture, 6); ++i) {
+        weights.push_back(static_cast<float>(0.3 * random.normal(i, 0)));
+    }
+    const cs::runtime::VelocityField field(architecture, 6, weights);
+    const Eigen::MatrixXf normalized = demo().ensemble().normalize(as_row(kTopJet));
+    const std::vector<double> conditions(normalized.data(), normalized.data() + 6);
+    const auto conditioned = field.condition(normalized);
+    cs::runtime::VelocityField::Workspace workspace;
+    for (double t : {0.0, 0.25, 0.8}) {
+        for (double x : {-0.3, 0.02, 0.9}) {
+            Eigen::ArrayXd v;
+            field.evaluate(Eigen::ArrayXd::Constant(1, t), Eigen::ArrayXd::Constant(1, x),
+                           conditioned, nullptr, workspace, v, nullptr);
+            // float32 sums of about 80 terms per unit through nine layers: relative 1e-5.
+            CHECK(v(0) ==
+                  Approx(literal_velocity(weights, t, x, conditions)).epsilon(1e-4).margin(1e-5));
+        }
+    }
+}
+
+TEST_CASE("quantiles of the demonstration match its exact Gaussian score model") {
+    // Member 0 of the demonstration: logit(score) / 20 ~ N(0.13 label' + 0.012 pt', 0.045^2).
+    const Ensemble& ensemble = demo().ensemble();
+    const Eigen::MatrixXd jet = as_row(kTopJet);
+    const double mean = 0.13 * 1.0 + 0.012 * (640.0 - 623.166764) / 109.143856;
+    const std::vector<double> levels = {0.001, 0.1, 0.5, 0.9, 0.999};
+    const auto quantiles = ensemble.quantiles(jet, levels, ensemble.default_solver());
+    for (size_t l = 0; l < levels.size(); ++l) {
+        const double x = mean + 0.045 * cs::normal_quantile(levels[l]);
+        // The solve holds the local error below atol + rtol |x| (1e-6 + 1e-5 |x|).
+        CHECK(ensemble.logit(quantiles[0](0, static_cast<Eigen::Index>(l))) ==
+              Approx(x).margin(2e-5));
+    }
+    const double p = ensemble.tag_probability(jet, {0.9}, ensemble.default_solver())[0](0, 0);
+    CHECK(p == Approx(1.0 - cs::normal_cdf((ensemble.logit(0.9) - mean) / 0.045)).margin(1e-4));
+}
+
+TEST_CASE("dv/dx from forward mode matches finite differences") {
+    const Ensemble& ensemble = demo().ensemble();
+    const cs::runtime::FieldSystem system(ensemble.member(0), ensemble.normalize(as_row(kTopJet)));
+    const Eigen::ArrayXd t = Eigen::ArrayXd::Constant(1, 0.4);
+    for (double x : {-0.2, 0.1, 0.5}) {
+        Eigen::ArrayXd v;
+        Eigen::ArrayXd dv_dx;
+        Eigen::ArrayXd up;
+        Eigen::ArrayXd down;
+        system.velocity(t, Eigen::ArrayXd::Constant(1, x), nullptr, v, &dv_dx);
+        const double h = 1e-3;
+        system.velocity(t, Eigen::ArrayXd::Constant(1, x + h), nullptr, up, nullptr);
+        system.velocity(t, Eigen::ArrayXd::Constant(1, x - h), nullptr, down, nullptr);
+        // Central difference error O(h^2) plus float rounding / h: about 1e-3.
+        CHECK(dv_dx(0) == Approx((up(0) - down(0)) / (2 * h)).epsilon(2e-3).margin(2e-3));
+    }
+}
+
+TEST_CASE("per-row times give the same velocities as a shared time") {
+    const Ensemble& ensemble = demo().ensemble();
+    Eigen::MatrixXd rows(3, 6);
+    rows << as_row(kTopJet), as_row(kTopJet), as_row(kTopJet);
+    rows(1, 1) = 900.0;
+    rows(2, 0) = 0.0;
+    const cs::runtime::FieldSystem system(ensemble.member(1), ensemble.normalize(rows));
+    const Eigen::ArrayXd x = Eigen::ArrayXd::LinSpaced(3, -0.1, 0.2);
+    Eigen::ArrayXd shared;
+    Eigen::ArrayXd per_row;
+    system.velocity(Eigen::ArrayXd::Constant(1, 0.6), x, nullptr, shared, nullptr);
+    system.velocity(Eigen::ArrayXd::Constant(3, 0.6), x, nullptr, per_row, nullptr);
+    CHECK(((shared - per_row).abs() < 1e-6).all());
+}
+
+TEST_CASE("exact quantiles agree with Monte Carlo within binomial error") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    const Eigen::MatrixXd jet = as_row(kTopJet);
+    const std::vector<double> levels = {0.05, 0.25, 0.5, 0.75, 0.95};
+    const auto exact = ensemble.quantiles(jet, levels, options);
+
+    const uint32_t n = 20000;
+    const Eigen::MatrixXd draws = ensemble.sample(jet, n, 42, 0, options, 3);
+    for (size_t l = 0; l < levels.size(); ++l) {
+        const double cut = exact[3](0, static_cast<Eigen::Index>(l));
+        const double below = (draws.array() < cut).cast<double>().mean();
+        // The share below the exact quantile is binomial: 4 standard errors.
+        const double error = std::sqrt(levels[l] * (1 - levels[l]) / n);
+        CHECK(std::fabs(below - levels[l]) < 4 * error);
+    }
+}
+
+TEST_CASE("tag probabilities agree with Monte Carlo and invert the quantiles") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    const Eigen::MatrixXd jet = as_row(kTopJet);
+
+    const auto median = ensemble.quantiles(jet, {0.5, 0.9}, options);
+    const double cut = median[0](0, 0);
+    const auto tag = ensemble.tag_probability(jet, {cut, median[0](0, 1)}, options);
+    // Forward and backward solves each carry the solver tolerance (about 1e-5).
+    CHECK(tag[0](0, 0) == Approx(0.5).margin(1e-3));
+    CHECK(tag[0](0, 1) == Approx(0.1).margin(1e-3));
+
+    const uint32_t n = 20000;
+    const Eigen::MatrixXd draws = ensemble.sample(jet, n, 5, 0, options, 0);
+    const double above = (draws.array() > 0.8).cast<double>().mean();
+    const double p = ensemble.tag_probability(jet, {0.8}, options)[0](0, 0);
+    CHECK(std::fabs(above - p) < 4 * std::sqrt(p * (1 - p) / n) + 1e-4);
+}
+
+TEST_CASE("the density integrates to one and to the tag probability") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    const Eigen::MatrixXd jet = as_row(kTopJet);
+
+    // Integrate in the logit x, where the distribution is smooth: p(s) ds = p(s(x)) s' dx.
+    // The grid spans the exact quantiles 1e-4 and 1 - 1e-4 of this member.
+    const auto range = ensemble.quantiles(jet, {1e-4, 1 - 1e-4}, options)[1];
+    const int n = 400;
+    const Eigen::ArrayXd x =
+        Eigen::ArrayXd::LinSpaced(n, ensemble.logit(range(0, 0)), ensemble.logit(range(0, 1)));
+    Eigen::MatrixXd scores(1, n);
+    for (int i = 0; i < n; ++i) {
+        scores(0, i) = ensemble.score(x(i));
+    }
+    const Eigen::MatrixXd log_density = ensemble.log_density(jet, scores, options)[1];
+    double total = 0.0;
+    double above = 0.0;
+    const double dx = x(1) - x(0);
+    for (int i = 0; i < n; ++i) {
+        const double s = scores(0, i);
+        const double weight = (i == 0 || i == n - 1) ? 0.5 : 1.0;
+        const double mass = weight * std::exp(log_density(0, i)) * 20.0 * s * (1 - s) * dx;
+        total += mass;
+        above += x(i) > ensemble.logit(0.5) ? mass : 0.0;
+    }
+    // The grid holds 1 - 2e-4 of the mass; the trapezoid error is below 1e-3.
+    CHECK(total == Approx(1.0 - 2e-4).margin(1e-3));
+    CHECK(above == Approx(ensemble.tag_probability(jet, {0.5}, options)[1](0, 0)).margin(1e-2));
+}
+
+TEST_CASE("the summary splits the spread by the law of total variance") {
+    const cs::JetSummary summary = demo().summarize(kTopJet);
+    REQUIRE(summary.quantiles.size() == 99);
+    REQUIRE(summary.member_quantiles.size() == 5);
+    CHECK(summary.total_std * summary.total_std ==
+          Approx(summary.aleatoric_std * summary.aleatoric_std +
+                 summary.epistemic_std * summary.epistemic_std));
+    for (size_t l = 0; l < summary.quantiles.size(); ++l) {
+        CHECK(summary.quantile_lower[l] <= summary.quantiles[l] + 1e-12);
+        CHECK(summary.quantiles[l] <= summary.quantile_upper[l] + 1e-12);
+        if (l > 0) {
+            CHECK(summary.quantiles[l] >= summary.quantiles[l - 1]);
+        }
+    }
+    double mean = 0.0;
+    for (double p : summary.member_mean_score) {
+        mean += p / 5.0;
+    }
+    CHECK(summary.mean_score == Approx(mean));
+    CHECK(summary.same_noise_spread > 0.0);
+    CHECK(summary.tag_probability[0] > 0.5);
+}
+
+TEST_CASE("identical members have no epistemic spread") {
+    auto file = demo_file();
+    file.members.resize(1);
+    file.members.push_back(file.members[0]);
+    file.members.push_back(file.members[0]);
+    file.test_vectors.resize(3);
+    const cs::Surrogate surrogate(file);
+    const auto summary = surrogate.summarize(kTopJet);
+    CHECK(summary.epistemic_std == Approx(0.0).margin(1e-12));
+    CHECK(summary.same_noise_spread == Approx(0.0).margin(1e-12));
+    CHECK(summary.tag_probability_std[0] == Approx(0.0).margin(1e-12));
+    for (size_t l = 0; l < summary.quantiles.size(); ++l) {
+        CHECK(summary.quantiles[l] == Approx(summary.member_quantiles[0][l]).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("a jet far outside the training data is flagged and has a larger epistemic spread") {
+    // A QCD jet: its scores stay away from 1 even at high pt, where top scores saturate.
+    cs::Conditions qcd = kTopJet;
+    qcd["label_top"] = 0.0;
+    const auto inside = demo().summarize(qcd);
+    CHECK_FALSE(inside.support.out_of_support);
+    CHECK(inside.support.outside_range.empty());
+
+    cs::Conditions far = qcd;
+    far["jet_pt"] = 3000.0;
+    far["jet_energy"] = 4000.0;
+    const auto outside = demo().summarize(far);
+    CHECK(outside.support.out_of_support);
+    CHECK(outside.support.distance > inside.support.distance);
+    CHECK(outside.support.outside_range == std::vector<std::string>{"jet_pt", "jet_energy"});
+    CHECK(outside.epistemic_std > inside.epistemic_std);
+}
+
+TEST_CASE("bad conditions give an evaluation error naming the feature") {
+    cs::Conditions missing = kTopJet;
+    missing.erase("jet_pt");
+    CHECK_THROWS_TYPED(demo().summarize(missing), cs::EvaluationError,
+                       Contains("missing condition \"jet_pt\" [GeV]"));
+    cs::Conditions unknown = kTopJet;
+    unknown["jet_mass"] = 170.0;
+    CHECK_THROWS_TYPED(demo().summarize(unknown), cs::EvaluationError,
+                       Contains("unknown condition \"jet_mass\""));
+    cs::Conditions not_finite = kTopJet;
+    not_finite["jet_eta"] = std::nan("");
+    CHECK_THROWS_TYPED(demo().summarize(not_finite), cs::EvaluationError, Contains("jet_eta"));
+    CHECK_THROWS_TYPED(demo().tag_probability(kTopJet, 1.0), cs::EvaluationError,
+                       Contains("strictly between 0 and 1"));
+}
+
+TEST_CASE("samples depend on the jet's index, not on the batch around it") {
+    const Ensemble& ensemble = demo().ensemble();
+    auto options = ensemble.default_solver();
+    options.step_control = cs::runtime::StepControl::per_sample;
+    Eigen::MatrixXd both(2, 6);
+    both << as_row(kTopJet), as_row(kTopJet);
+    both(0, 0) = 0.0;
+    const Eigen::MatrixXd pair = ensemble.sample(both, 16, 9, 100, options);
+    const Eigen::MatrixXd alone = ensemble.sample(both.bottomRows(1), 16, 9, 101, options);
+    // The draws are the same; the solves agree to the solver tolerance (float32 products
+    // of other batch sizes round differently, which can move a step-size decision).
+    CHECK(((pair.row(1) - alone.row(0)).array().abs() < 1e-4).all());
+    CHECK(((pair.row(1) - pair.row(0)).array().abs() > 1e-3).any());
+}
+
+TEST_CASE("concurrent queries give the same answers as serial ones") {
+    std::vector<cs::Conditions> jets;
+    for (int i = 0; i < 8; ++i) {
+        cs::Conditions jet = kTopJet;
+        jet["jet_pt"] = 550.0 + 25.0 * i;
+        jet["label_top"] = i % 2;
+        jets.push_back(jet);
+    }
+    std::vector<cs::JetSummary> serial;
+    for (const auto& jet : jets) {
+        serial.push_back(demo().summarize(jet));
+    }
+    std::vector<cs::JetSummary> parallel(jets.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < jets.size(); ++i) {
+        threads.emplace_back([&, i] { parallel[i] = demo().summarize(jets[i]); });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (size_t i = 0; i < jets.size(); ++i) {
+        CHECK(parallel[i].quantiles == serial[i].quantiles);
+        CHECK(parallel[i].tag_probability == serial[i].tag_probability);
+    }
+}
