@@ -1,0 +1,154 @@
+// Drawing toy jets: the label and category, the particle-level chain, the detector,
+// and the tagger, with fixed random-number addresses per jet and attempt.
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "cs/toy/experiment.hpp"
+#include "normal_interval.hpp"
+
+namespace cs::toy {
+namespace {
+
+double sigmoid(double value) {
+    return 1.0 / (1.0 + std::exp(-value));
+}
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Random-number indices within one attempt at a jet; an attempt uses 32.
+enum Draw : std::uint32_t {
+    kDrawLabel = 0,
+    kDrawCategory = 1,
+    kDrawEta = 2,
+    kDrawPhi = 3,
+    kDrawDetectorPt = 4,
+    kDrawParticle = 5,                           // 5 + j for particle-level variable j
+    kDrawDetector = kDrawParticle + kVariables,  // 14 + j for detector-level variable j
+    kDrawsPerAttempt = 32,
+};
+static_assert(kDrawDetector + kVariables <= kDrawsPerAttempt);
+
+constexpr int kMaxAttempts = 10000;
+
+}  // namespace
+
+int rounded_multiplicity(double log_multiplicity) {
+    const double count = std::floor(std::exp(log_multiplicity) + 0.5);
+    return count < 1.0 ? 1 : count > 1e9 ? 1000000000 : static_cast<int>(count);
+}
+
+Observables observables(const Variables& variables, double eta, double phi) {
+    Observables result;
+    result.pt = std::exp(variables[kLogPt]);
+    result.eta = eta;
+    result.phi = phi;
+    result.mass = std::exp(variables[kLogMass]);
+    result.softdrop_mass = result.mass * sigmoid(variables[kSoftDropLogit]);
+    result.tau[0] = sigmoid(variables[kTau1Logit]);
+    result.tau[1] = result.tau[0] * sigmoid(variables[kTau21Logit]);
+    result.tau[2] = result.tau[1] * sigmoid(variables[kTau32Logit]);
+    result.tau[3] = result.tau[2] * sigmoid(variables[kTau43Logit]);
+    result.vertex_significance = std::exp(variables[kVertex]);
+    result.multiplicity = rounded_multiplicity(variables[kLogMultiplicity]);
+
+    // a massive four-vector: E^2 = (pt cosh eta)^2 + m^2
+    const double momentum = result.pt * std::cosh(eta);
+    result.energy = std::sqrt(momentum * momentum + result.mass * result.mass);
+    return result;
+}
+
+Generator::Generator(std::uint64_t seed, std::uint32_t stream, Selection selection,
+                     const Model& model)
+    : model_(model), random_(seed, stream), selection_(selection), tagger_(model) {
+    if (!(selection_.pt_min > 0.0 && selection_.pt_max > selection_.pt_min &&
+          selection_.abs_eta_max > 0.0 &&
+          selection_.multiplicity_max >= selection_.multiplicity_min)) {
+        throw std::invalid_argument(
+            "toy selection: expected 0 < pt_min < pt_max, abs_eta_max > 0 and "
+            "multiplicity_min <= multiplicity_max");
+    }
+}
+
+Jet Generator::generate(std::uint64_t jet) const {
+    const auto& categories = model_.categories();
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        const auto draw = [&](std::uint32_t index) {
+            return static_cast<std::uint32_t>(attempt) * kDrawsPerAttempt + index;
+        };
+        Jet result;
+
+        // label, then the category within it
+        result.label = static_cast<int>(random_.below(2, jet, draw(kDrawLabel)));
+        double cumulative = 0.0;
+        const double pick = random_.uniform(jet, draw(kDrawCategory));
+        for (std::size_t k = 0; k < categories.size(); ++k) {
+            if (categories[k].label != result.label) {
+                continue;
+            }
+            result.category = static_cast<int>(k);
+            cumulative += categories[k].weight;
+            if (pick < cumulative) {
+                break;
+            }
+        }
+        const Category& category = categories[static_cast<std::size_t>(result.category)];
+
+        // direction: eta a unit normal cut to the selection, phi flat
+        const double eta_limit = selection_.abs_eta_max / Model::kEtaWidth;
+        result.eta = Model::kEtaWidth * normal_in_interval(-eta_limit, eta_limit,
+                                                           random_.uniform(jet, draw(kDrawEta)));
+        result.phi = kPi * (2.0 * random_.uniform(jet, draw(kDrawPhi)) - 1.0);
+        const Response& response = model_.response(region_of(result.eta));
+
+        // pt: the detector-level value inside the window first, then the particle-level
+        // value given it. Same joint as drawing the particle level and rejecting jets
+        // outside the window, without wasting draws.
+        const double mean = model_.log_pt_mean();
+        const double prior = model_.log_pt_width() * model_.log_pt_width();
+        const double noise = response.noise[kLogPt] * response.noise[kLogPt];
+        const double spread = std::sqrt(prior + noise);
+        const double detector_pt =
+            mean + spread * normal_in_interval((std::log(selection_.pt_min) - mean) / spread,
+                                               (std::log(selection_.pt_max) - mean) / spread,
+                                               random_.uniform(jet, draw(kDrawDetectorPt)));
+        const double shrink = prior / (prior + noise);
+        result.particle[kLogPt] =
+            mean + shrink * (detector_pt - mean) +
+            std::sqrt(shrink * noise) * random_.normal(jet, draw(kDrawParticle + kLogPt));
+        result.detector[kLogPt] = detector_pt;
+
+        // the particle-level chain, then the detector's response to each variable
+        for (int j = 1; j < kVariables; ++j) {
+            double value = category.mean[j];
+            for (int i = 0; i < j; ++i) {
+                value += category.slope[j][i] * (result.particle[i] - category.mean[i]);
+            }
+            result.particle[j] =
+                value +
+                category.width[j] *
+                    random_.normal(jet, draw(kDrawParticle + static_cast<std::uint32_t>(j)));
+        }
+        for (int j = 1; j < kVariables; ++j) {
+            result.detector[j] =
+                response.gain[j] * result.particle[j] + response.shift[j] +
+                response.noise[j] *
+                    random_.normal(jet, draw(kDrawDetector + static_cast<std::uint32_t>(j)));
+        }
+
+        const int multiplicity = rounded_multiplicity(result.detector[kLogMultiplicity]);
+        if (multiplicity < selection_.multiplicity_min ||
+            multiplicity > selection_.multiplicity_max) {
+            continue;
+        }
+        result.score = tagger_.score(result.detector, multiplicity, region_of(result.eta));
+        return result;
+    }
+    throw std::runtime_error("toy generator: the multiplicity window [" +
+                             std::to_string(selection_.multiplicity_min) + ", " +
+                             std::to_string(selection_.multiplicity_max) + "] rejected " +
+                             std::to_string(kMaxAttempts) + " attempts at jet " +
+                             std::to_string(jet) + " (expected a window the toy populates)");
+}
+
+}  // namespace cs::toy
