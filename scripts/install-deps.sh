@@ -11,6 +11,7 @@ packages=(
     build-essential cmake pkg-config clang-format
     libeigen3-dev libcereal-dev rapidjson-dev catch2
     libhdf5-dev
+    git
 )
 if [[ "$profile" == "all" ]]; then
     # OpenBLAS replaces the reference BLAS that Debian's LibTorch links by
