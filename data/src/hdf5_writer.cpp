@@ -51,6 +51,14 @@ void write_array_attributes(hid_t dataset, bool extendible) {
     write_scalar_attribute(dataset, "transposed", H5T_NATIVE_B8, std::uint8_t{1});
 }
 
+// Creation properties without modification times, so that one seed gives one file,
+// byte for byte.
+Handle reproducible_properties(hid_t kind) {
+    Handle properties(H5Pcreate(kind), H5Pclose);
+    H5Pset_obj_track_times(properties.get(), false);
+    return properties;
+}
+
 // A one-dimensional dataset of fixed-length ASCII strings, as numpy's "S" arrays.
 void write_string_dataset(hid_t group, const std::string& name,
                           const std::vector<std::string>& values) {
@@ -68,8 +76,9 @@ void write_string_dataset(hid_t group, const std::string& name,
     H5Tset_strpad(type.get(), H5T_STR_NULLTERM);
     const hsize_t dims[1] = {values.size()};
     Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    Handle properties = reproducible_properties(H5P_DATASET_CREATE);
     Handle dataset(H5Dcreate2(group, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT, H5P_DEFAULT),
+                              properties.get(), H5P_DEFAULT),
                    H5Dclose);
     H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
     write_array_attributes(dataset.get(), false);
@@ -135,9 +144,10 @@ Hdf5Writer::Hdf5Writer(const std::string& path, std::vector<ColumnSpec> columns,
         throw DataError(DataError::Kind::invalid_argument, path,
                         "chunk_rows must be positive and compression between 0 and 9");
     }
-    h5_file_ =
-        Handle(H5Fcreate(file_.temporary_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-               H5Fclose);
+    Handle file_properties = reproducible_properties(H5P_FILE_CREATE);
+    h5_file_ = Handle(H5Fcreate(file_.temporary_path().c_str(), H5F_ACC_TRUNC,
+                                file_properties.get(), H5P_DEFAULT),
+                      H5Fclose);
     if (!h5_file_.valid()) {
         fail("cannot create the file");
     }
@@ -148,9 +158,10 @@ Hdf5Writer::Hdf5Writer(const std::string& path, std::vector<ColumnSpec> columns,
     write_string_attribute(root.get(), "PYTABLES_FORMAT_VERSION", "2.1");
     write_string_attribute(root.get(), "TITLE", "");
     write_string_attribute(root.get(), "VERSION", "1.0");
-    group_ = Handle(
-        H5Gcreate2(h5_file_.get(), options_.key.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        H5Gclose);
+    Handle group_properties = reproducible_properties(H5P_GROUP_CREATE);
+    group_ = Handle(H5Gcreate2(h5_file_.get(), options_.key.c_str(), H5P_DEFAULT,
+                               group_properties.get(), H5P_DEFAULT),
+                    H5Gclose);
     if (!group_.valid()) {
         fail("cannot create the group '/" + options_.key + "'");
     }
@@ -210,7 +221,7 @@ Handle Hdf5Writer::create_extendible(const std::string& name, ColumnType type, s
     const hsize_t max_dims[2] = {H5S_UNLIMITED, width};
     const hsize_t chunk[2] = {options_.chunk_rows, std::max<std::size_t>(width, 1)};
     Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
-    Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    Handle properties = reproducible_properties(H5P_DATASET_CREATE);
     H5Pset_chunk(properties.get(), rank, chunk);
     if (options_.compression > 0) {
         H5Pset_shuffle(properties.get());

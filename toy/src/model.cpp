@@ -41,98 +41,77 @@ Category base(const std::string& name, int label, int pid, double weight) {
     return category;
 }
 
-void set(Category& category, Variable variable, double mean, double width) {
-    category.mean[variable] = mean;
-    category.width[variable] = width;
-}
+// One category per row: typical values at the spectrum's centre and their spreads.
+// Values are the mass [GeV], the fractions sdmass / m, tau1, tau2 / tau1, tau3 / tau2
+// and tau4 / tau3 (each entering through its logit), the log vertex significance and
+// the constituent count (entering through its log); widths are in those transformed
+// variables. mass_slope is d log m / d log pt, two_prong_slope d logit(tau2/tau1) /
+// d log m.
+struct CategoryRow {
+    const char* name;
+    int label;
+    int pid;
+    double weight;
+    double mass_slope;
+    double two_prong_slope;
+    std::array<double, 8> values;
+    std::array<double, 8> widths;
+};
+
+// clang-format off
+constexpr CategoryRow kCategoryRows[] = {
+    // Top jets (label 1), by how much of t -> b W -> b q q' the jet holds. Fully
+    // merged: mass at 172.5 GeV (width from the resonance and hadronization), three
+    // prongs (small tau3/tau2), a b hadron (displaced vertex), many constituents.
+    {"top: fully merged", 1, 6, 0.70, 0.0, 0.0,
+     {172.5, 0.92, 0.22, 0.55, 0.50, 0.75, 1.6, 46.0},
+     {0.07, 0.45, 0.25, 0.40, 0.40, 0.40, 0.7, 0.15}},
+    // Only the W merged (the W shoulder of the mass): two prongs (small tau2/tau1),
+    // the b outside the jet, so no displaced vertex.
+    {"top: W merged", 1, 6, 0.20, 0.0, 0.0,
+     {82.0, 0.90, 0.14, 0.35, 0.72, 0.78, 0.3, 37.0},
+     {0.08, 0.45, 0.30, 0.40, 0.35, 0.40, 0.6, 0.15}},
+    // b plus one quark: a broad mass between W and top, a vertex, intermediate shapes.
+    {"top: b plus one quark", 1, 6, 0.10, 0.0, 0.0,
+     {115.0, 0.75, 0.20, 0.50, 0.68, 0.78, 1.4, 38.0},
+     {0.25, 0.55, 0.30, 0.45, 0.40, 0.40, 0.7, 0.16}},
+    // QCD jets (label 0): the mass comes from radiation, so it scales with pt (m ~ pt
+    // times the opening angle: slope 1 in logs) and falls steeply; one prong, so the
+    // tau ratios are near 1 (heavy QCD jets look a little two-prong); grooming
+    // removes much of the mass.
+    {"QCD: gluon", 0, 21, 0.50, 1.0, -0.3,
+     {45.0, 0.60, 0.12, 0.70, 0.78, 0.82, 0.0, 26.0},
+     {0.40, 0.90, 0.35, 0.45, 0.35, 0.35, 0.5, 0.18}},
+    // Light quarks radiate less than gluons (colour factor 4/3 against 3): lighter,
+    // narrower jets with fewer constituents.
+    {"QCD: light quark", 0, 1, 0.45, 1.0, -0.3,
+     {32.0, 0.55, 0.08, 0.72, 0.80, 0.83, 0.05, 19.0},
+     {0.45, 0.90, 0.40, 0.45, 0.35, 0.35, 0.5, 0.20}},
+    // Gluon splitting to b b-bar: QCD jets with a displaced vertex and a two-prong
+    // tendency, the background that vertexing alone cannot remove.
+    {"QCD: g -> b b-bar", 0, 21, 0.05, 1.0, 0.0,
+     {42.0, 0.65, 0.11, 0.55, 0.76, 0.80, 1.3, 25.0},
+     {0.40, 0.80, 0.35, 0.45, 0.35, 0.35, 0.7, 0.18}},
+};
+// clang-format on
 
 std::vector<Category> make_categories() {
     std::vector<Category> categories;
-
-    // Top jets (label 1), by how much of the t -> b W -> b q q' decay the jet holds.
-    // Fully merged: mass at the top mass (172.5 GeV, 7 % natural plus hadronization
-    // width), three prongs (small tau3/tau2), a b hadron (displaced vertex), many
-    // constituents.
-    Category top = base("top: fully merged", 1, 6, 0.70);
-    set(top, kLogMass, std::log(172.5), 0.07);
-    set(top, kSoftDropLogit, logit(0.92), 0.45);
-    set(top, kTau1Logit, logit(0.22), 0.25);
-    set(top, kTau21Logit, logit(0.55), 0.40);
-    set(top, kTau32Logit, logit(0.50), 0.40);
-    set(top, kTau43Logit, logit(0.75), 0.40);
-    set(top, kVertex, 1.6, 0.7);
-    set(top, kLogMultiplicity, std::log(46.0), 0.15);
-    categories.push_back(top);
-
-    // Only the W merged (the W shoulder of the mass): two prongs (small tau2/tau1),
-    // the b outside the jet, so no displaced vertex.
-    Category w_only = base("top: W merged", 1, 6, 0.20);
-    set(w_only, kLogMass, std::log(82.0), 0.08);
-    set(w_only, kSoftDropLogit, logit(0.90), 0.45);
-    set(w_only, kTau1Logit, logit(0.14), 0.30);
-    set(w_only, kTau21Logit, logit(0.35), 0.40);
-    set(w_only, kTau32Logit, logit(0.72), 0.35);
-    set(w_only, kTau43Logit, logit(0.78), 0.40);
-    set(w_only, kVertex, 0.3, 0.6);
-    set(w_only, kLogMultiplicity, std::log(37.0), 0.15);
-    categories.push_back(w_only);
-
-    // b plus one quark: a broad mass between W and top, a vertex, intermediate shapes.
-    Category partial = base("top: b plus one quark", 1, 6, 0.10);
-    set(partial, kLogMass, std::log(115.0), 0.25);
-    set(partial, kSoftDropLogit, logit(0.75), 0.55);
-    set(partial, kTau1Logit, logit(0.20), 0.30);
-    set(partial, kTau21Logit, logit(0.50), 0.45);
-    set(partial, kTau32Logit, logit(0.68), 0.40);
-    set(partial, kTau43Logit, logit(0.78), 0.40);
-    set(partial, kVertex, 1.4, 0.7);
-    set(partial, kLogMultiplicity, std::log(38.0), 0.16);
-    categories.push_back(partial);
-
-    // QCD jets (label 0). Their mass comes from radiation, so it scales with pt
-    // (m ~ pt * angle at fixed angle: slope 1 in logs) and falls steeply; one prong,
-    // so the tau ratios are near 1; grooming removes much of the mass.
-    Category gluon = base("QCD: gluon", 0, 21, 0.50);
-    set(gluon, kLogMass, std::log(45.0), 0.40);
-    set(gluon, kSoftDropLogit, logit(0.60), 0.90);
-    set(gluon, kTau1Logit, logit(0.12), 0.35);
-    set(gluon, kTau21Logit, logit(0.70), 0.45);
-    set(gluon, kTau32Logit, logit(0.78), 0.35);
-    set(gluon, kTau43Logit, logit(0.82), 0.35);
-    set(gluon, kVertex, 0.0, 0.5);
-    set(gluon, kLogMultiplicity, std::log(26.0), 0.18);
-    gluon.slope[kLogMass][kLogPt] = 1.0;
-    gluon.slope[kTau21Logit][kLogMass] = -0.3;  // heavy QCD jets look a little two-prong
-    categories.push_back(gluon);
-
-    // Light quarks radiate less than gluons (colour factor 4/3 against 3): lighter,
-    // narrower jets with fewer constituents.
-    Category quark = base("QCD: light quark", 0, 1, 0.45);
-    set(quark, kLogMass, std::log(32.0), 0.45);
-    set(quark, kSoftDropLogit, logit(0.55), 0.90);
-    set(quark, kTau1Logit, logit(0.08), 0.40);
-    set(quark, kTau21Logit, logit(0.72), 0.45);
-    set(quark, kTau32Logit, logit(0.80), 0.35);
-    set(quark, kTau43Logit, logit(0.83), 0.35);
-    set(quark, kVertex, 0.05, 0.5);
-    set(quark, kLogMultiplicity, std::log(19.0), 0.20);
-    quark.slope[kLogMass][kLogPt] = 1.0;
-    quark.slope[kTau21Logit][kLogMass] = -0.3;
-    categories.push_back(quark);
-
-    // Gluon splitting to b b-bar: QCD jets with a displaced vertex and a two-prong
-    // tendency, the background that vertexing alone cannot remove.
-    Category bottom = base("QCD: g -> b b-bar", 0, 21, 0.05);
-    set(bottom, kLogMass, std::log(42.0), 0.40);
-    set(bottom, kSoftDropLogit, logit(0.65), 0.80);
-    set(bottom, kTau1Logit, logit(0.11), 0.35);
-    set(bottom, kTau21Logit, logit(0.55), 0.45);
-    set(bottom, kTau32Logit, logit(0.76), 0.35);
-    set(bottom, kTau43Logit, logit(0.80), 0.35);
-    set(bottom, kVertex, 1.3, 0.7);
-    set(bottom, kLogMultiplicity, std::log(25.0), 0.18);
-    bottom.slope[kLogMass][kLogPt] = 1.0;
-    categories.push_back(bottom);
+    for (const CategoryRow& row : kCategoryRows) {
+        Category category = base(row.name, row.label, row.pid, row.weight);
+        category.slope[kLogMass][kLogPt] = row.mass_slope;
+        category.slope[kTau21Logit][kLogMass] = row.two_prong_slope;
+        for (int i = 0; i < 8; ++i) {
+            const int variable = kLogMass + i;
+            const bool fraction = variable >= kSoftDropLogit && variable <= kTau43Logit;
+            const bool logarithm = variable == kLogMass || variable == kLogMultiplicity;
+            category.mean[variable] = fraction    ? logit(row.values[i])
+                                      : logarithm ? std::log(row.values[i])
+                                                  : row.values[i];
+            category.width[variable] = row.widths[i];
+        }
+        categories.push_back(category);
+    }
     return categories;
 }
 
