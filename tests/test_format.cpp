@@ -27,11 +27,7 @@ std::string patch_u64(std::string bytes, size_t offset, uint64_t value) {
     for (int i = 0; i < 8; ++i) {
         bytes[offset + static_cast<size_t>(i)] = static_cast<char>((value >> (8 * i)) & 0xff);
     }
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (size_t i = 12; i < bytes.size() - 8; ++i) {
-        hash ^= static_cast<unsigned char>(bytes[i]);
-        hash *= 0x100000001b3ull;
-    }
+    const uint64_t hash = cs::format::fnv1a(std::string_view(bytes).substr(12, bytes.size() - 20));
     for (int i = 0; i < 8; ++i) {
         bytes[bytes.size() - 8 + static_cast<size_t>(i)] =
             static_cast<char>((hash >> (8 * i)) & 0xff);

@@ -273,15 +273,6 @@ void serialize_body(Archive& archive, SurrogateFile& file) {
     field(archive, "test_tolerance", file.test_tolerance);
 }
 
-uint64_t fnv1a(std::string_view bytes) {
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (unsigned char byte : bytes) {
-        hash ^= byte;
-        hash *= 0x100000001b3ull;
-    }
-    return hash;
-}
-
 std::string body_bytes(const SurrogateFile& file) {
     std::ostringstream stream(std::ios::binary);
     {
@@ -414,6 +405,15 @@ SurrogateFile read_json(std::string_view bytes) {
 
 // ---------------------------------------------------------------------------
 // public functions
+
+uint64_t fnv1a(std::string_view bytes) {
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (unsigned char byte : bytes) {
+        hash ^= byte;
+        hash *= 0x100000001b3ull;
+    }
+    return hash;
+}
 
 std::string readable_versions() {
     std::string versions;
