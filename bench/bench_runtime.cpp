@@ -1,0 +1,103 @@
+// Runtime benchmark on one thread: velocity-field rows per second and GFLOP/s, the
+// per-jet summary (11 members, 99 quantiles, one tag probability), and, when LibTorch
+// is available, the same velocity field evaluated by LibTorch on the CPU.
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "cs/random.hpp"
+#include "cs/runtime/demonstration.hpp"
+#include "cs/runtime/ensemble.hpp"
+#include "cs/surrogate.hpp"
+
+#ifdef CS_BENCH_TORCH
+// bench_torch.cpp: seconds per evaluation of the reference field with LibTorch.
+double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows);
+#endif
+
+namespace {
+
+// Median-free but robust enough: repeat until a minimum time, report the best of 5.
+double seconds_per_call(const std::function<void()>& call) {
+    using Clock = std::chrono::steady_clock;
+    double best = 1e300;
+    for (int repeat = 0; repeat < 5; ++repeat) {
+        int calls = 0;
+        const auto start = Clock::now();
+        double elapsed = 0.0;
+        do {
+            call();
+            ++calls;
+            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        } while (elapsed < 0.2);
+        best = std::min(best, elapsed / calls);
+    }
+    return best;
+}
+
+}  // namespace
+
+int main() {
+    const auto file = cs::runtime::make_demonstration_surrogate(11, 2024);
+    const cs::runtime::Ensemble ensemble(file);
+    const auto& field = ensemble.member(1);
+    const cs::CounterRandom random(1);
+
+    std::printf("velocity field, reference architecture (%ld parameters), one thread\n",
+                static_cast<long>(field.n_parameters()));
+    std::printf("%8s %14s %10s %14s %10s\n", "rows", "rows/s", "GFLOP/s", "with dv/dx", "GFLOP/s");
+    double runtime_at_1000 = 0.0;
+    for (long rows : {1000L, 100000L}) {
+        Eigen::MatrixXf conditions(6, rows);
+        Eigen::ArrayXd x(rows);
+        for (long i = 0; i < rows; ++i) {
+            for (int c = 0; c < 6; ++c) {
+                conditions(c, i) = static_cast<float>(random.normal(static_cast<uint64_t>(i), c));
+            }
+            x(i) = random.normal(static_cast<uint64_t>(i), 7);
+        }
+        const auto conditioned = field.condition(conditions);
+        cs::runtime::VelocityField::Workspace workspace;
+        const Eigen::ArrayXd t = Eigen::ArrayXd::Constant(1, 0.4);
+        Eigen::ArrayXd v;
+        Eigen::ArrayXd dv_dx;
+        const double plain = seconds_per_call(
+            [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, nullptr); });
+        const double tangent = seconds_per_call(
+            [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, &dv_dx); });
+        const double rate = static_cast<double>(rows) / plain;
+        if (rows == 1000) {
+            runtime_at_1000 = rate;
+        }
+        std::printf("%8ld %14.4g %10.2f %14.4g %10.2f\n", rows, rate,
+                    rate * field.flops_per_row(false) * 1e-9, rows / tangent,
+                    rows / tangent * field.flops_per_row(true) * 1e-9);
+    }
+
+    const cs::Surrogate surrogate(file);
+    const cs::Conditions jet = {{"label_top", 1.0},    {"jet_pt", 640.0},
+                                {"jet_eta", 0.3},      {"jet_phi", -1.2},
+                                {"jet_energy", 900.0}, {"jet_nparticles", 50.0}};
+    cs::QueryOptions query;  // 99 levels, one cut, the moment grid
+    const double summary = seconds_per_call([&] { surrogate.summarize(jet, query); });
+    std::printf(
+        "\nper-jet summary (11 members, 99 quantiles + %u moment levels, one tag "
+        "probability, default dopri5): %.2f ms\n",
+        query.moment_points, summary * 1e3);
+    query.moment_points = 2;
+    const double lean = seconds_per_call([&] { surrogate.summarize(jet, query); });
+    std::printf("the same with the smallest moment grid (2 levels): %.2f ms\n", lean * 1e3);
+
+#ifdef CS_BENCH_TORCH
+    const double torch = torch_seconds_per_evaluation(file.members[1].weights, 1000);
+    std::printf(
+        "\nLibTorch on the CPU, 1000 rows: %.4g rows/s; runtime / LibTorch = %.2f "
+        "(target at least 1.5)\n",
+        1000.0 / torch, runtime_at_1000 / (1000.0 / torch));
+#else
+    (void)runtime_at_1000;
+    std::printf("\nLibTorch not available: no comparison\n");
+#endif
+    return 0;
+}
