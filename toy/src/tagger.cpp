@@ -4,25 +4,12 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "cs/toy/experiment.hpp"
 #include "normal_interval.hpp"
 
 namespace cs::toy {
-namespace {
-
-double log_sum_exp(double a, double b) {
-    if (a == -std::numeric_limits<double>::infinity()) {
-        return b;
-    }
-    if (b == -std::numeric_limits<double>::infinity()) {
-        return a;
-    }
-    const double high = std::fmax(a, b);
-    return high + std::log1p(std::exp(std::fmin(a, b) - high));
-}
-
-}  // namespace
 
 Tagger::Tagger(const Model& model) {
     constexpr int kJoint = 2 * kVariables;
@@ -67,23 +54,27 @@ Tagger::Tagger(const Model& model) {
                 std::sqrt(joint(kLogMultiplicity, kLogMultiplicity) - cross.dot(regression));
             components_[static_cast<int>(region)].push_back(component);
         }
+        if (components_[static_cast<int>(region)].size() > kMaxComponents) {
+            throw std::logic_error("toy tagger: more categories than kMaxComponents");
+        }
     }
 }
 
 double Tagger::log_likelihood_ratio(const Variables& detector, int multiplicity,
                                     Region region) const {
-    const double lower = multiplicity_lower(multiplicity);
-    const double upper = multiplicity_upper(multiplicity);
-    double log_top = -std::numeric_limits<double>::infinity();
-    double log_qcd = -std::numeric_limits<double>::infinity();
+    const auto& components = components_[static_cast<int>(region)];
+    const std::size_t count = components.size();
 
-    for (const Component& component : components_[static_cast<int>(region)]) {
-        // Gaussian part: whitened residual, lower-triangular product
+    // the Gaussian part of each component, an upper bound of its log density
+    std::array<double, kMaxComponents> bound{};
+    std::array<double, kMaxComponents> multiplicity_mean{};
+    for (std::size_t c = 0; c < count; ++c) {
+        const Component& component = components[c];
         std::array<double, kSeen> residual{};
-        double multiplicity_mean = component.multiplicity_mean;
+        multiplicity_mean[c] = component.multiplicity_mean;
         for (int i = 0; i < kSeen; ++i) {
             residual[i] = detector[i] - component.mean[i];
-            multiplicity_mean += component.regression[i] * residual[i];
+            multiplicity_mean[c] += component.regression[i] * residual[i];
         }
         double squares = 0.0;
         for (int i = 0; i < kSeen; ++i) {
@@ -93,17 +84,38 @@ double Tagger::log_likelihood_ratio(const Variables& detector, int multiplicity,
             }
             squares += whitened * whitened;
         }
-
-        // the count: probability that the log multiplicity falls in n's interval
-        const double width = component.multiplicity_width;
-        const double log_count = log_normal_interval((lower - multiplicity_mean) / width,
-                                                     (upper - multiplicity_mean) / width);
-        const double log_density =
-            component.log_weight + component.log_normalization - 0.5 * squares + log_count;
-        double& total = component.label == 1 ? log_top : log_qcd;
-        total = log_sum_exp(total, log_density);
+        bound[c] = component.log_weight + component.log_normalization - 0.5 * squares;
     }
-    return log_top - log_qcd;
+
+    // the count's probability, P(log multiplicity in n's interval), is at most 1: a
+    // component whose bound lies 40 below its class's leading density changes that
+    // class's sum by less than exp(-40) relative, and is skipped
+    const double lower = multiplicity_lower(multiplicity);
+    const double upper = multiplicity_upper(multiplicity);
+    const auto density = [&](std::size_t c) {
+        const double width = components[c].multiplicity_width;
+        return bound[c] + log_normal_interval((lower - multiplicity_mean[c]) / width,
+                                              (upper - multiplicity_mean[c]) / width);
+    };
+    double log_class[2] = {0.0, 0.0};
+    for (int label = 0; label < 2; ++label) {
+        std::size_t leading = count;
+        for (std::size_t c = 0; c < count; ++c) {
+            if (components[c].label == label && (leading == count || bound[c] > bound[leading])) {
+                leading = c;
+            }
+        }
+        const double leading_density = density(leading);
+        double sum = 1.0;
+        for (std::size_t c = 0; c < count; ++c) {
+            if (c != leading && components[c].label == label &&
+                bound[c] > leading_density - kNegligible) {
+                sum += std::exp(density(c) - leading_density);
+            }
+        }
+        log_class[label] = leading_density + std::log(sum);
+    }
+    return log_class[1] - log_class[0];
 }
 
 double Tagger::score_logit(double log_likelihood_ratio) {

@@ -71,6 +71,8 @@ class Tagger {
 
   private:
     static constexpr int kSeen = kLogMultiplicity;  // continuous variables the tagger sees
+    static constexpr std::size_t kMaxComponents = 8;
+    static constexpr double kNegligible = 40.0;  // log density below the leading one
 
     struct Component {
         int label = 0;
