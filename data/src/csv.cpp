@@ -75,11 +75,11 @@ class CsvSource final : public RowSource {
     const std::vector<std::string>& names() const override { return names_; }
     std::optional<std::size_t> rows() const override { return std::nullopt; }
     std::size_t read(std::size_t first, std::size_t count, const std::vector<std::size_t>& columns,
-                     std::vector<std::vector<float>>& out) override;
+                     std::vector<std::vector<double>>& out) override;
 
   private:
     bool next_line(std::string& line);
-    float parse(std::string_view field, std::size_t column) const;
+    double parse(std::string_view field, std::size_t column) const;
 
     std::string path_;
     std::ifstream input_;
@@ -122,22 +122,22 @@ bool CsvSource::next_line(std::string& line) {
     return false;
 }
 
-float CsvSource::parse(std::string_view field, std::size_t column) const {
+double CsvSource::parse(std::string_view field, std::size_t column) const {
     field = trim(field);
     if (field.empty()) {
-        return std::numeric_limits<float>::quiet_NaN();
+        return std::numeric_limits<double>::quiet_NaN();
     }
     if (field == "True") {
-        return 1.0f;
+        return 1.0;
     }
     if (field == "False") {
-        return 0.0f;
+        return 0.0;
     }
-    float value = 0.0f;
+    double value = 0.0;
     const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
     if (error == std::errc::result_out_of_range) {
-        return field.front() == '-' ? -std::numeric_limits<float>::infinity()
-                                    : std::numeric_limits<float>::infinity();
+        return field.front() == '-' ? -std::numeric_limits<double>::infinity()
+                                    : std::numeric_limits<double>::infinity();
     }
     if (error != std::errc() || end != field.data() + field.size()) {
         throw DataError(DataError::Kind::bad_value, path_,
@@ -149,7 +149,7 @@ float CsvSource::parse(std::string_view field, std::size_t column) const {
 
 std::size_t CsvSource::read(std::size_t first, std::size_t count,
                             const std::vector<std::size_t>& columns,
-                            std::vector<std::vector<float>>& out) {
+                            std::vector<std::vector<double>>& out) {
     if (first < next_row_) {
         throw DataError(DataError::Kind::invalid_argument, path_,
                         "CSV files are read forwards only (asked for row " + std::to_string(first) +

@@ -1,5 +1,6 @@
 // Reads pandas' two HDF5 layouts (DataFrame.to_hdf with format "fixed" or "table")
-// through the HDF5 C API, one selected column at a time and one row range at a time.
+// through the HDF5 C API, one selected column at a time and one row range at a time,
+// converted by HDF5 to double.
 //
 //   fixed:  /key/axis0           column names, in column order
 //           /key/blockN_items    names of the columns of block N (one block per dtype)
@@ -37,16 +38,16 @@ class Hdf5Source final : public RowSource {
     const std::vector<std::string>& names() const override { return names_; }
     std::optional<std::size_t> rows() const override { return rows_; }
     std::size_t read(std::size_t first, std::size_t count, const std::vector<std::size_t>& columns,
-                     std::vector<std::vector<float>>& out) override;
+                     std::vector<std::vector<double>>& out) override;
 
   private:
     void open_fixed();
     void open_table();
     void check_numeric(hid_t type, std::size_t column) const;
     void read_fixed(const ColumnLocation& location, std::size_t column, std::size_t first,
-                    std::size_t count, std::vector<float>& out);
+                    std::size_t count, std::vector<double>& out);
     void read_table_field(const ColumnLocation& location, std::size_t first, std::size_t count,
-                          std::vector<float>& buffer);
+                          std::vector<double>& buffer);
     [[noreturn]] void fail_layout(const std::string& message) const;
 
     std::string path_;
@@ -242,7 +243,7 @@ void Hdf5Source::check_numeric(hid_t type, std::size_t column) const {
 }
 
 void Hdf5Source::read_fixed(const ColumnLocation& location, std::size_t column, std::size_t first,
-                            std::size_t count, std::vector<float>& out) {
+                            std::size_t count, std::vector<double>& out) {
     const hid_t dataset = datasets_.at(location.dataset).get();
     Handle type(H5Dget_type(dataset), H5Tclose);
     check_numeric(type.get(), column);
@@ -256,7 +257,7 @@ void Hdf5Source::read_fixed(const ColumnLocation& location, std::size_t column, 
     Handle memory_space(H5Screate_simple(1, memory_extent, nullptr), H5Sclose);
 
     out.resize(count);
-    if (H5Dread(dataset, H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
+    if (H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,
                 out.data()) < 0) {
         throw DataError(DataError::Kind::unreadable, path_,
                         "HDF5 failed to read rows " + std::to_string(first) + " to " +
@@ -265,18 +266,18 @@ void Hdf5Source::read_fixed(const ColumnLocation& location, std::size_t column, 
 }
 
 void Hdf5Source::read_table_field(const ColumnLocation& location, std::size_t first,
-                                  std::size_t count, std::vector<float>& buffer) {
+                                  std::size_t count, std::vector<double>& buffer) {
     const hid_t dataset = datasets_.at("table").get();
 
-    // a memory compound with only this field, as float32: HDF5 matches fields by name
+    // a memory compound with only this field, as doubles: HDF5 matches fields by name
     Handle field_type;
     if (location.width > 1 || location.field.rfind("values_block_", 0) == 0) {
         const hsize_t width[1] = {location.width};
-        field_type = Handle(H5Tarray_create2(H5T_NATIVE_FLOAT, 1, width), H5Tclose);
+        field_type = Handle(H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, width), H5Tclose);
     } else {
-        field_type = Handle(H5Tcopy(H5T_NATIVE_FLOAT), H5Tclose);
+        field_type = Handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
     }
-    Handle memory_type(H5Tcreate(H5T_COMPOUND, location.width * sizeof(float)), H5Tclose);
+    Handle memory_type(H5Tcreate(H5T_COMPOUND, location.width * sizeof(double)), H5Tclose);
     H5Tinsert(memory_type.get(), location.field.c_str(), 0, field_type.get());
 
     Handle file_space(H5Dget_space(dataset), H5Sclose);
@@ -297,7 +298,7 @@ void Hdf5Source::read_table_field(const ColumnLocation& location, std::size_t fi
 
 std::size_t Hdf5Source::read(std::size_t first, std::size_t count,
                              const std::vector<std::size_t>& columns,
-                             std::vector<std::vector<float>>& out) {
+                             std::vector<std::vector<double>>& out) {
     hdf5::QuietErrors quiet;
     count = first >= rows_ ? 0 : std::min(count, rows_ - first);
     out.resize(columns.size());
@@ -309,7 +310,7 @@ std::size_t Hdf5Source::read(std::size_t first, std::size_t count,
     }
 
     // the table layout reads each field once and hands out its columns
-    std::map<std::string, std::vector<float>> fields;
+    std::map<std::string, std::vector<double>> fields;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const ColumnLocation& location = locations_.at(columns[i]);
         if (location.field.empty()) {
@@ -325,7 +326,7 @@ std::size_t Hdf5Source::read(std::size_t first, std::size_t count,
                               H5Tclose);
             }();
             check_numeric(member_type.get(), columns[i]);
-            found = fields.emplace(location.field, std::vector<float>{}).first;
+            found = fields.emplace(location.field, std::vector<double>{}).first;
             read_table_field(location, first, count, found->second);
         }
         out[i].resize(count);

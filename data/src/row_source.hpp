@@ -1,5 +1,5 @@
 // What each file format implements: for TableReader, named columns and row ranges
-// of the selected ones as float32; for open_table_writer, a streamed writer.
+// of the selected ones in double precision; for open_table_writer, a streamed writer.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +24,7 @@ class RowSource {
     // Sources that stream (CSV) only accept first at or after the last row read.
     virtual std::size_t read(std::size_t first, std::size_t count,
                              const std::vector<std::size_t>& columns,
-                             std::vector<std::vector<float>>& out) = 0;
+                             std::vector<std::vector<double>>& out) = 0;
 };
 
 std::unique_ptr<RowSource> open_hdf5_source(const std::string& path, const std::string& key);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "cs/data/transform.hpp"
 #include "cs/data/writer.hpp"
 #include "row_source.hpp"
 
@@ -127,53 +128,54 @@ bool TableReader::next(Table& chunk, std::size_t max_rows) {
 
     const std::size_t first = next_file_row_;
     const std::size_t read =
-        source_->read(first, std::min(max_rows, remaining_), selected_, chunk.columns);
+        source_->read(first, std::min(max_rows, remaining_), selected_, buffer_);
     next_file_row_ += read;
     remaining_ = read == 0 ? 0 : remaining_ - read;
     if (read == 0) {
+        chunk.columns.assign(chunk.names.size(), {});
         return false;
     }
 
-    // a row is bad if a value is not finite or the score lies outside [0, 1]
+    // a row is bad if a value is not finite (also once in float32) or the score lies
+    // outside [0, 1]; good rows are converted, bad ones fail the read or are counted
     const std::size_t score_column =
         request_.score.empty() ? chunk.names.size() : selected_.size() - 1;
-    std::size_t kept = 0;
+    chunk.columns.assign(chunk.names.size(), {});
+    for (auto& values : chunk.columns) {
+        values.reserve(read);
+    }
     for (std::size_t row = 0; row < read; ++row) {
         std::size_t bad_column = chunk.names.size();
-        for (std::size_t column = 0; column < chunk.columns.size(); ++column) {
-            const float value = chunk.columns[column][row];
-            const bool outside = column == score_column && !(value >= 0.0f && value <= 1.0f);
-            if (!std::isfinite(value) || outside) {
+        for (std::size_t column = 0; column < buffer_.size(); ++column) {
+            const double value = buffer_[column][row];
+            const bool outside = column == score_column && !(value >= 0.0 && value <= 1.0);
+            if (outside || !std::isfinite(static_cast<float>(value))) {
                 bad_column = column;
                 break;
             }
         }
         if (bad_column < chunk.names.size()) {
             if (request_.bad_rows == BadRows::fail) {
-                const float value = chunk.columns[bad_column][row];
                 const std::string expected =
-                    bad_column == score_column ? "a score in [0, 1]" : "a finite number";
+                    bad_column == score_column ? "a score in [0, 1]" : "a finite float32 number";
                 throw DataError(DataError::Kind::bad_value, path_,
                                 "column '" + chunk.names[bad_column] + "', row " +
                                     std::to_string(first + row) + ": value " +
-                                    std::to_string(value) + " (expected " + expected +
-                                    "; the drop policy skips such rows)");
+                                    std::to_string(buffer_[bad_column][row]) + " (expected " +
+                                    expected + "; the drop policy skips such rows)");
             }
             ++chunk.dropped_rows;
             continue;
         }
-        if (kept != row) {
-            for (auto& values : chunk.columns) {
-                values[kept] = values[row];
-            }
+        for (std::size_t column = 0; column < buffer_.size(); ++column) {
+            const double value = buffer_[column][row];
+            const bool target = column == score_column && request_.score_as_target;
+            chunk.columns[column].push_back(
+                static_cast<float>(target ? score_to_target(value) : value));
         }
-        ++kept;
-    }
-    for (auto& values : chunk.columns) {
-        values.resize(kept);
     }
     dropped_rows_ += chunk.dropped_rows;
-    delivered_rows_ += kept;
+    delivered_rows_ += chunk.rows();
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cs/data/table.hpp"
+#include "cs/data/transform.hpp"
 #include "cs/data/writer.hpp"
 
 namespace {
@@ -254,4 +255,15 @@ TEST_CASE("streamed writing over many chunks reads back row ranges exactly") {
     REQUIRE(table.rows() == 10000);
     CHECK(table.column("index").front() == 123456.0f);
     CHECK(table.column("half").back() == static_cast<float>((123456 + 9999) / 2.0));
+}
+
+TEST_CASE("the score can be delivered as the target, computed in double precision") {
+    auto request = all_columns();
+    request.score_as_target = true;
+    const auto targets = cs::data::read_table(kFixtures + "jets_table.h5", request);
+    const auto scores = cs::data::read_table(kFixtures + "jets_table.h5", all_columns());
+    for (std::size_t row = 0; row < targets.rows(); ++row) {
+        CHECK(targets.column(kScore)[row] ==
+              static_cast<float>(cs::data::score_to_target(scores.column(kScore)[row])));
+    }
 }

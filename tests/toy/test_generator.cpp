@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "cs/data/table.hpp"
+#include "cs/data/transform.hpp"
 #include "cs/toy/columns.hpp"
 #include "cs/toy/experiment.hpp"
 
@@ -93,6 +94,14 @@ TEST_CASE("a toy file reads back through the data library as the generator made 
         CHECK(table.column("jet_nparticles")[row] == static_cast<float>(seen.multiplicity));
         CHECK(table.column("jet_tau3")[row] == static_cast<float>(seen.tau[2]));
         CHECK(table.column(cs::toy::kScoreColumn)[row] == static_cast<float>(jet.score));
+    }
+
+    // the score is stored in double precision, so its target keeps every digit
+    request.score_as_target = true;
+    const auto targets = cs::data::read_table(path, request);
+    for (std::size_t row = 0; row < 3000; row += 97) {
+        const double target = cs::data::score_to_target(generator.generate(row).score);
+        CHECK(targets.column(cs::toy::kScoreColumn)[row] == static_cast<float>(target));
     }
 }
 
