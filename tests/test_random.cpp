@@ -32,8 +32,6 @@ TEST_CASE("the inverse normal CDF matches tabulated quantiles") {
 TEST_CASE("counter-based draws depend only on their address") {
     const cs::CounterRandom random(20240223, 7);
 
-    // Golden uniforms: the WebAssembly test checks the same three numbers bit for bit.
-    CHECK(random.uniform(0, 0) == Approx(random.uniform(0, 0)));
     std::vector<double> first;
     for (uint32_t index = 0; index < 100; ++index) {
         first.push_back(random.uniform(3, index));

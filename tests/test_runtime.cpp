@@ -1,13 +1,12 @@
 // The runtime's answers: the velocity field against a literal implementation of
 // the reference, exact quantiles and tag probabilities against Monte Carlo, the
-// density, the ensemble split, support, the embedding API and its thread safety.
+// density, the ensemble split, support, and the embedding API.
 #include <catch2/catch.hpp>
 
 #include "throws.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 #include "cs/format_io.hpp"
 #include "cs/random.hpp"
@@ -316,30 +315,4 @@ TEST_CASE("samples depend on the jet's index, not on the batch around it") {
     // of other batch sizes round differently, which can move a step-size decision).
     CHECK(((pair.row(1) - alone.row(0)).array().abs() < 1e-4).all());
     CHECK(((pair.row(1) - pair.row(0)).array().abs() > 1e-3).any());
-}
-
-TEST_CASE("concurrent queries give the same answers as serial ones") {
-    std::vector<cs::Conditions> jets;
-    for (int i = 0; i < 8; ++i) {
-        cs::Conditions jet = kTopJet;
-        jet["jet_pt"] = 550.0 + 25.0 * i;
-        jet["label_top"] = i % 2;
-        jets.push_back(jet);
-    }
-    std::vector<cs::JetSummary> serial;
-    for (const auto& jet : jets) {
-        serial.push_back(demo().summarize(jet));
-    }
-    std::vector<cs::JetSummary> parallel(jets.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < jets.size(); ++i) {
-        threads.emplace_back([&, i] { parallel[i] = demo().summarize(jets[i]); });
-    }
-    for (auto& thread : threads) {
-        thread.join();
-    }
-    for (size_t i = 0; i < jets.size(); ++i) {
-        CHECK(parallel[i].quantiles == serial[i].quantiles);
-        CHECK(parallel[i].tag_probability == serial[i].tag_probability);
-    }
 }

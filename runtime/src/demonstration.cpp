@@ -8,10 +8,9 @@
 // and drift apart away from it: a small, honest picture of epistemic spread.
 #include "cs/runtime/demonstration.hpp"
 
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include "cs/runtime/eigen.hpp"
 
 #include "cs/format_io.hpp"
 #include "cs/random.hpp"

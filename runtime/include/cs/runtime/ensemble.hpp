@@ -4,10 +4,9 @@
 // physical units and in the file's order.
 #pragma once
 
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
 #include <memory>
 #include <vector>
+#include "cs/runtime/eigen.hpp"
 
 #include "cs/format.hpp"
 #include "cs/runtime/solver.hpp"

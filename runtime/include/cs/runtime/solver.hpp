@@ -2,10 +2,10 @@
 // the log-determinant integrated alongside when asked (d log det / dt = dv/dx).
 #pragma once
 
-#include <Eigen/Core>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include "cs/runtime/eigen.hpp"
 
 #include "cs/runtime/velocity_field.hpp"
 

@@ -9,8 +9,8 @@
 // those two shares are computed once (condition()) and per step (a column).
 #pragma once
 
-#include <Eigen/Core>
 #include <vector>
+#include "cs/runtime/eigen.hpp"
 
 #include "cs/format.hpp"
 

@@ -1,0 +1,16 @@
+# Settings of the Emscripten build (emcmake cmake -S . -B build-wasm).
+option(CS_WASM_SIMD "Use WebAssembly SIMD through Eigen's SSE path" ON)
+
+# Without exceptions a truncated file would abort the module instead of throwing.
+add_compile_options(-fexceptions)
+add_link_options(-fexceptions -sALLOW_MEMORY_GROWTH=1)
+if(CS_WASM_SIMD)
+    # Eigen 3.4 has no wasm backend; its SSE4.1 path maps onto wasm SIMD. The empty
+    # mmintrin.h and the GCC version let Eigen's SSE headers compile (TOOLCHAIN.md).
+    add_compile_options(-msimd128 -msse4.1 -fgnuc-version=6.3)
+    include_directories(BEFORE SYSTEM ${CMAKE_CURRENT_LIST_DIR}/wasm-shims)
+endif()
+
+# Node 20 rejects the emulator Emscripten sets; tests run under plain node.
+find_program(CS_NODE node REQUIRED)
+set(CMAKE_CROSSCOMPILING_EMULATOR ${CS_NODE};--no-experimental-fetch)
