@@ -1,0 +1,166 @@
+// The surrogate-train command as a user runs it: help and errors, a fit from a CSV
+// file with a configuration file and a metrics log, and a run killed with SIGKILL
+// that resumes to exactly the weights of an uninterrupted one.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cs/format_io.hpp"
+#include "cs/runtime/ensemble.hpp"
+#include "synthetic.hpp"
+
+using namespace cs;
+
+namespace {
+
+std::string scratch(const std::string& name) {
+    const std::filesystem::path folder =
+        std::filesystem::path(CS_BINARY_DIR) / "test-scratch" / "trainer-command";
+    std::filesystem::create_directories(folder);
+    return (folder / name).string();
+}
+
+// Starts the command with stdout and stderr going to `log`; returns its process id.
+pid_t start(const std::vector<std::string>& arguments, const std::string& log) {
+    std::vector<std::string> all = {SURROGATE_TRAIN};
+    all.insert(all.end(), arguments.begin(), arguments.end());
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int file = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(file, 1);
+        dup2(file, 2);
+        std::vector<char*> argv;
+        for (std::string& argument : all) {
+            argv.push_back(argument.data());
+        }
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int finish(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run(const std::vector<std::string>& arguments, const std::string& log) {
+    return finish(start(arguments, log));
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream stream(path);
+    std::stringstream text;
+    text << stream.rdbuf();
+    return text.str();
+}
+
+std::vector<std::string> fit_arguments(const std::string& data, const std::string& output) {
+    return {"fit",          data, "--output", output, "--epochs", "4",
+            "--batch-size", "64", "--seed",   "5",    "--device", "cpu"};
+}
+
+}  // namespace
+
+TEST_CASE("surrogate-train explains itself and rejects bad input in one line",
+          "[trainer][command]") {
+    const std::string log = scratch("help.log");
+    CHECK(run({"help"}, log) == 0);
+    CHECK(read_text(log).find("--checkpoint-every") != std::string::npos);
+
+    CHECK(run({"fit", "--data", "x.csv", "--output", "x.surrogate", "--epochs", "many"}, log) == 2);
+    CHECK(read_text(log) ==
+          "surrogate-train: --epochs: expected a non-negative integer, "
+          "got \"many\"\n");
+    CHECK(run({"fit", "--data", scratch("absent.csv"), "--output", scratch("x.surrogate")}, log) ==
+          1);
+    CHECK(read_text(log).find("absent.csv") != std::string::npos);
+    CHECK(run({"train"}, log) == 2);
+}
+
+TEST_CASE("fit trains from CSV, records its configuration and logs metrics", "[trainer][command]") {
+    const std::string data = scratch("jets.csv");
+    test::write_synthetic_csv(data, 1500, 11);
+    const std::string config = scratch("run.conf");
+    std::ofstream(config) << "# a variational run\nmethod = variational\ndraws = 2\n"
+                             "schedule = cosine\nbatch-size = 128\n";
+    const std::string output = scratch("fit.surrogate");
+    const std::string metrics = scratch("fit.jsonl");
+    const std::string log = scratch("fit.log");
+
+    REQUIRE(run({"fit", "--config", config, "--data", data, "--output", output, "--json",
+                 scratch("fit.json"), "--metrics", metrics, "--epochs", "2", "--device", "cpu"},
+                log) == 0);
+    CHECK(read_text(log).find("epoch 2/2") != std::string::npos);  // plain lines, no terminal
+
+    const format::SurrogateFile file = format::read_file(output);
+    CHECK(file.members.size() == 3);
+    CHECK(file.provenance.method == "variational");
+    bool recorded = false;
+    for (const format::Entry& entry : file.provenance.hyperparameters) {
+        recorded = recorded || (entry.key == "config" &&
+                                entry.value.find("batch-size = 128") != std::string::npos);
+    }
+    CHECK(recorded);
+    CHECK(runtime::Ensemble(format::read_file(scratch("fit.json"))).n_members() == 3);
+
+    std::ifstream lines(metrics);
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        CHECK(line.find("\"validation_loss\": ") != std::string::npos);
+    }
+    CHECK(count == 2);
+}
+
+TEST_CASE("a run killed with SIGKILL resumes to the weights of an uninterrupted run",
+          "[trainer][command][resume]") {
+    const std::string data = scratch("resume.csv");
+    test::write_synthetic_csv(data, 2000, 12);
+    const std::string reference = scratch("reference.surrogate");
+    auto arguments = fit_arguments("--data", reference);
+    arguments[1] = "--data";
+    arguments.insert(arguments.begin() + 2, data);
+    REQUIRE(run(arguments, scratch("reference.log")) == 0);
+
+    // the same run with checkpoints every 7 steps, killed once one exists
+    const std::string checkpoint = scratch("resume.checkpoint");
+    const std::string output = scratch("resumed.surrogate");
+    std::filesystem::remove(checkpoint);
+    std::filesystem::remove(output);
+    std::vector<std::string> interrupted = fit_arguments("--data", output);
+    interrupted[1] = "--data";
+    interrupted.insert(interrupted.begin() + 2, data);
+    interrupted.insert(interrupted.end(),
+                       {"--checkpoint", checkpoint, "--checkpoint-every", "7", "--resume"});
+    const pid_t pid = start(interrupted, scratch("killed.log"));
+    while (!std::filesystem::exists(checkpoint)) {
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(!std::filesystem::exists(output));
+
+    const std::string log = scratch("resumed.log");
+    REQUIRE(run(interrupted, log) == 0);
+    CHECK(read_text(log).find("resumed at epoch") != std::string::npos);
+    const format::SurrogateFile resumed = format::read_file(output);
+    const format::SurrogateFile uninterrupted = format::read_file(reference);
+    CHECK(resumed.members[0].weights == uninterrupted.members[0].weights);
+}

@@ -1,0 +1,435 @@
+// surrogate-train: trains a classifier surrogate on a table of jets (pandas HDF5 or
+// CSV) and writes it as a surrogate file. Data and results go to stdout,
+// progress and errors to stderr.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cs/format_io.hpp"
+#include "cs/trainer/trainer.hpp"
+
+namespace {
+
+using Settings = std::map<std::string, std::string>;
+
+const char* const kUsage = R"(usage: surrogate-train <command> [options]
+
+Trains the conditional flow of arXiv:2402.15558 with conditional flow matching,
+as a point estimate (cfm) or as a mean-field variational posterior (variational),
+and writes a surrogate file that the runtime reads.
+
+commands:
+  fit       train on a table of jets and write a surrogate file
+  config    print every option with its default, in the configuration-file form
+  help      print this text
+
+options of fit (each may also be a line "name = value" of a --config file; the
+command line wins; flags take "true" or "false" there):
+  --config FILE             read options from FILE; its effective content is
+                            recorded in the surrogate's provenance
+  --data FILE               pandas HDF5 (key "df", fixed or table) or .csv [required]
+  --conditions A,B,...      condition columns, in order
+                            [label_top,jet_pt,jet_eta,jet_phi,jet_energy,jet_nparticles]
+  --score NAME              tagger score column [jet_p_top_ParT_full]
+  --drop-bad-rows           skip rows with non-finite values or scores outside [0, 1]
+                            (the count is reported) instead of failing
+  --max-rows N              read only the first N rows
+  --validation-fraction F   fraction of rows held out for validation [0.1]
+  --split-seed N            seed of the train/validation split [7]
+  --normalization fit|jetclass
+                            fit: mean and std of the training rows; jetclass: the
+                            reference's constants for processed JetClass [fit]
+  --method cfm|variational  [cfm]
+  --epochs N                [10]
+  --batch-size N            [4096]
+  --learning-rate X         AdamW learning rate [0.001]
+  --weight-decay X          AdamW decoupled weight decay [0]
+  --schedule constant|exponential|cosine   [constant]
+  --decay X                 exponential: factor per epoch [0.9]
+  --minimum-fraction X      cosine: final over initial learning rate [0.01]
+  --seed N                  initialization, shuffling and noise [1]
+  --kl-weight X             variational: ELBO = CFM + X * KL / N_train [1]
+  --initial-rho X           variational: sigma = softplus(rho) starts there [-6]
+  --draws N                 variational: members drawn besides the mean [10]
+  --device auto|cpu|cuda    [auto]
+  --threads N               LibTorch intra-op threads; 0 keeps its default [1]
+  --checkpoint FILE         write a checkpoint at every epoch's end (atomically)
+  --checkpoint-every N      and every N optimizer steps [0: epochs only]
+  --resume                  continue from --checkpoint if it exists; the result
+                            equals that of an uninterrupted run
+  --output FILE             surrogate file, portable binary [required]
+  --json FILE               also write its JSON mirror
+  --metrics FILE            metrics log, one JSON object per epoch
+  --tagger TEXT             what the surrogate mimics, for the provenance
+  --description TEXT        free text for the provenance
+
+Limitations: AdamMCMC is not implemented here; checkpoints resume only the run
+that wrote them (same method, seed, batch size, epochs and data size); a CUDA
+run is not bit-identical to a CPU run.
+)";
+
+// Names with defaults, in the order `config` prints them; flags are "false".
+const std::vector<std::pair<std::string, std::string>>& defaults() {
+    static const std::vector<std::pair<std::string, std::string>> values = {
+        {"data", ""},
+        {"conditions", "label_top,jet_pt,jet_eta,jet_phi,jet_energy,jet_nparticles"},
+        {"score", "jet_p_top_ParT_full"},
+        {"drop-bad-rows", "false"},
+        {"max-rows", "0"},
+        {"validation-fraction", "0.1"},
+        {"split-seed", "7"},
+        {"normalization", "fit"},
+        {"method", "cfm"},
+        {"epochs", "10"},
+        {"batch-size", "4096"},
+        {"learning-rate", "0.001"},
+        {"weight-decay", "0"},
+        {"schedule", "constant"},
+        {"decay", "0.9"},
+        {"minimum-fraction", "0.01"},
+        {"seed", "1"},
+        {"kl-weight", "1"},
+        {"initial-rho", "-6"},
+        {"draws", "10"},
+        {"device", "auto"},
+        {"threads", "1"},
+        {"checkpoint", ""},
+        {"checkpoint-every", "0"},
+        {"resume", "false"},
+        {"output", ""},
+        {"json", ""},
+        {"metrics", ""},
+        {"tagger", "ParT (jet_p_top_ParT_full)"},
+        {"description", ""},
+    };
+    return values;
+}
+
+bool is_flag(const std::string& name) {
+    return name == "drop-bad-rows" || name == "resume";
+}
+
+class UsageError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+bool known(const std::string& name) {
+    for (const auto& [key, value] : defaults()) {
+        if (key == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string trim(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    if (first == std::string::npos) {
+        return "";
+    }
+    return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+// "name = value" lines; '#' starts a comment.
+void read_config(const std::string& path, Settings& settings) {
+    std::ifstream stream(path);
+    if (!stream) {
+        throw UsageError("--config: cannot open '" + path + "'");
+    }
+    std::string line;
+    for (int number = 1; std::getline(stream, line); ++number) {
+        line = trim(line.substr(0, line.find('#')));
+        if (line.empty()) {
+            continue;
+        }
+        const auto equals = line.find('=');
+        const std::string name = trim(line.substr(0, equals));
+        if (equals == std::string::npos || !known(name)) {
+            throw UsageError("'" + path + "' line " + std::to_string(number) +
+                             ": expected \"name = value\" with a known option, got \"" + line +
+                             "\"");
+        }
+        settings[name] = trim(line.substr(equals + 1));
+    }
+}
+
+Settings parse_arguments(int argc, char** argv) {
+    Settings command_line;
+    for (int i = 2; i < argc; ++i) {
+        const std::string argument = argv[i];
+        const bool option = argument.rfind("--", 0) == 0;
+        if (!option || (!known(argument.substr(2)) && argument != "--config")) {
+            throw UsageError("unknown option \"" + argument + "\" (see surrogate-train help)");
+        }
+        const std::string name = argument.substr(2);
+        if (is_flag(name)) {
+            command_line[name] = "true";
+            continue;
+        }
+        if (i + 1 >= argc) {
+            throw UsageError("option " + argument + " needs a value");
+        }
+        command_line[name] = argv[++i];
+    }
+
+    Settings settings(defaults().begin(), defaults().end());
+    if (command_line.count("config")) {
+        read_config(command_line["config"], settings);
+        command_line.erase("config");
+    }
+    for (const auto& [name, value] : command_line) {
+        settings[name] = value;
+    }
+    return settings;
+}
+
+double real(const Settings& settings, const std::string& name) {
+    const std::string& text = settings.at(name);
+    try {
+        size_t used = 0;
+        const double value = std::stod(text, &used);
+        if (used == text.size()) {
+            return value;
+        }
+    } catch (const std::exception&) {
+    }
+    throw UsageError("--" + name + ": expected a number, got \"" + text + "\"");
+}
+
+uint64_t integer(const Settings& settings, const std::string& name) {
+    const std::string& text = settings.at(name);
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        throw UsageError("--" + name + ": expected a non-negative integer, got \"" + text + "\"");
+    }
+    return std::stoull(text);
+}
+
+bool flag(const Settings& settings, const std::string& name) {
+    const std::string& text = settings.at(name);
+    if (text != "true" && text != "false") {
+        throw UsageError("--" + name + ": expected true or false, got \"" + text + "\"");
+    }
+    return text == "true";
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+        if (!trim(item).empty()) {
+            items.push_back(trim(item));
+        }
+    }
+    return items;
+}
+
+std::string json_number(double value) {
+    if (!std::isfinite(value)) {
+        return "null";
+    }
+    std::ostringstream stream;
+    stream.precision(9);
+    stream << value;
+    return stream.str();
+}
+
+std::string epoch_json(const cs::trainer::EpochReport& report) {
+    return "{\"epoch\": " + std::to_string(report.epoch) +
+           ", \"step\": " + std::to_string(report.step) +
+           ", \"train_loss\": " + json_number(report.train_loss) +
+           ", \"train_cfm\": " + json_number(report.train_cfm) +
+           ", \"validation_loss\": " + json_number(report.validation_loss) +
+           ", \"kl\": " + json_number(report.kl) +
+           ", \"learning_rate\": " + json_number(report.learning_rate) +
+           ", \"skipped_steps\": " + std::to_string(report.skipped_steps) +
+           ", \"seconds\": " + json_number(report.seconds) + "}";
+}
+
+// A bar redrawn at most ten times a second on a terminal; nothing otherwise (the
+// epoch lines are the plain periodic output).
+class Progress {
+  public:
+    Progress() : terminal_(isatty(fileno(stderr)) != 0) {}
+
+    void step(const cs::trainer::StepReport& report) {
+        if (!terminal_) {
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::milliseconds(100) && report.step != report.total_steps) {
+            return;
+        }
+        last_ = now;
+        const int filled = static_cast<int>(30.0 * static_cast<double>(report.step) /
+                                            static_cast<double>(report.total_steps));
+        std::fprintf(stderr, "\r[%-30s] step %llu/%llu loss %.5f", std::string(filled, '#').c_str(),
+                     static_cast<unsigned long long>(report.step),
+                     static_cast<unsigned long long>(report.total_steps), report.loss);
+        drawn_ = true;
+    }
+
+    void epoch(const cs::trainer::EpochReport& report, uint32_t epochs) {
+        if (drawn_) {
+            std::fprintf(stderr, "\r%80s\r", "");
+            drawn_ = false;
+        }
+        std::fprintf(stderr,
+                     "epoch %u/%u: train %.6f validation %.6f kl %.3g lr %.3g skipped %llu "
+                     "(%.1f s)\n",
+                     report.epoch, epochs, report.train_loss, report.validation_loss, report.kl,
+                     report.learning_rate, static_cast<unsigned long long>(report.skipped_steps),
+                     report.seconds);
+    }
+
+  private:
+    bool terminal_;
+    bool drawn_ = false;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+int fit(const Settings& settings) {
+    for (const char* required : {"data", "output"}) {
+        if (settings.at(required).empty()) {
+            throw UsageError(std::string("fit needs --") + required);
+        }
+    }
+
+    // options
+    cs::trainer::DataOptions data_options;
+    data_options.path = settings.at("data");
+    data_options.conditions = split_list(settings.at("conditions"));
+    data_options.score = settings.at("score");
+    data_options.drop_bad_rows = flag(settings, "drop-bad-rows");
+    const uint64_t max_rows = integer(settings, "max-rows");
+    data_options.max_rows = max_rows == 0 ? cs::data::kAllRows : max_rows;
+    data_options.validation_fraction = real(settings, "validation-fraction");
+    data_options.split_seed = integer(settings, "split-seed");
+    data_options.normalization = settings.at("normalization");
+
+    cs::trainer::TrainingOptions options;
+    options.method = cs::trainer::parse_method(settings.at("method"));
+    options.epochs = static_cast<uint32_t>(integer(settings, "epochs"));
+    options.batch_size = static_cast<uint32_t>(integer(settings, "batch-size"));
+    options.learning_rate = real(settings, "learning-rate");
+    options.weight_decay = real(settings, "weight-decay");
+    options.schedule = cs::trainer::parse_schedule(settings.at("schedule"));
+    options.decay = real(settings, "decay");
+    options.minimum_fraction = real(settings, "minimum-fraction");
+    options.seed = integer(settings, "seed");
+    options.kl_weight = real(settings, "kl-weight");
+    options.initial_rho = real(settings, "initial-rho");
+    options.device = settings.at("device");
+    options.threads = static_cast<int>(integer(settings, "threads"));
+    options.checkpoint = settings.at("checkpoint");
+    options.checkpoint_every = integer(settings, "checkpoint-every");
+    options.resume = flag(settings, "resume");
+    const auto draws = static_cast<uint32_t>(integer(settings, "draws"));
+
+    // data
+    const cs::trainer::PreparedData data = cs::trainer::load_data(data_options);
+    std::fprintf(stderr, "surrogate-train: %s\n", data.description.c_str());
+
+    // training, logged per epoch
+    std::ofstream metrics;
+    if (!settings.at("metrics").empty()) {
+        const auto mode = options.resume ? std::ios::app : std::ios::trunc;
+        metrics.open(settings.at("metrics"), std::ios::out | mode);
+        if (!metrics) {
+            throw UsageError("--metrics: cannot write '" + settings.at("metrics") + "'");
+        }
+    }
+    Progress progress;
+    cs::trainer::Callbacks callbacks;
+    callbacks.on_step = [&](const cs::trainer::StepReport& report) { progress.step(report); };
+    callbacks.on_epoch = [&](const cs::trainer::EpochReport& report) {
+        progress.epoch(report, options.epochs);
+        if (metrics.is_open()) {
+            metrics << epoch_json(report) << '\n' << std::flush;
+        }
+    };
+    const cs::trainer::TrainingResult result = cs::trainer::train(options, data, callbacks);
+    if (result.resumed_from_step > 0) {
+        std::fprintf(stderr, "surrogate-train: resumed at epoch %u, step %llu\n",
+                     result.resumed_from_epoch,
+                     static_cast<unsigned long long>(result.resumed_from_step));
+    }
+
+    // export, with the effective configuration and the final losses
+    cs::trainer::ExportOptions export_options;
+    export_options.draws = draws;
+    export_options.seed = options.seed;
+    export_options.tagger = settings.at("tagger");
+    export_options.description = settings.at("description");
+    std::string config;
+    for (const auto& [name, value] : settings) {
+        config += name + " = " + value + "\n";
+    }
+    export_options.hyperparameters.push_back({"config", config});
+    for (const auto& [name, value] : cs::trainer::describe(options)) {
+        export_options.hyperparameters.push_back({name, value});
+    }
+    export_options.hyperparameters.push_back({"device_used", result.device});
+    if (!result.epochs.empty()) {
+        const cs::trainer::EpochReport& last = result.epochs.back();
+        export_options.metrics = {{"final_train_loss", last.train_loss},
+                                  {"final_train_cfm", last.train_cfm},
+                                  {"final_validation_loss", last.validation_loss},
+                                  {"final_kl", last.kl}};
+    }
+    export_options.metrics.push_back({"skipped_steps", static_cast<double>(result.skipped_steps)});
+    export_options.metrics.push_back({"dropped_rows", static_cast<double>(data.dropped_rows)});
+    for (auto& metric : export_options.metrics) {
+        if (!std::isfinite(metric.value)) {
+            metric.value = -1.0;
+        }
+    }
+    const cs::format::SurrogateFile file =
+        cs::trainer::make_surrogate(result.posterior, data, export_options);
+    cs::format::write_file(file, settings.at("output"), cs::format::Encoding::binary);
+    if (!settings.at("json").empty()) {
+        cs::format::write_file(file, settings.at("json"), cs::format::Encoding::json);
+    }
+
+    std::cout << "{\"output\": \"" << settings.at("output")
+              << "\", \"members\": " << file.members.size() << ", \"epochs\": " << options.epochs
+              << ", \"skipped_steps\": " << result.skipped_steps << "}\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string command = argc > 1 ? argv[1] : "help";
+    try {
+        if (command == "help" || command == "--help" || command == "-h") {
+            std::cout << kUsage;
+            return argc > 1 ? 0 : 2;
+        }
+        if (command == "config") {
+            for (const auto& [name, value] : defaults()) {
+                std::cout << name << " = " << value << '\n';
+            }
+            return 0;
+        }
+        if (command == "fit") {
+            return fit(parse_arguments(argc, argv));
+        }
+        throw UsageError("unknown command \"" + command + "\" (expected fit, config or help)");
+    } catch (const UsageError& error) {
+        std::cerr << "surrogate-train: " << error.what() << '\n';
+        return 2;
+    } catch (const std::exception& error) {
+        std::cerr << "surrogate-train: error: " << error.what() << '\n';
+        return 1;
+    }
+}
