@@ -95,8 +95,11 @@ TEST_CASE("pandas' fixed, table and CSV files of one frame read identically") {
     const auto fixed = cs::data::read_table(kFixtures + "jets_fixed.h5", all_columns());
     const auto table = cs::data::read_table(kFixtures + "jets_table.h5", all_columns());
     const auto csv = cs::data::read_table(kFixtures + "jets.csv", all_columns());
+    const auto data_columns =
+        cs::data::read_table(kFixtures + "jets_table_data_columns.h5", all_columns());
     require_equal(fixed, table);
     require_equal(fixed, csv);
+    require_equal(fixed, data_columns);
 }
 
 TEST_CASE("the column lists follow pandas' column order in every layout") {
@@ -106,6 +109,7 @@ TEST_CASE("the column lists follow pandas' column order in every layout") {
     CHECK(cs::data::list_columns(kFixtures + "jets_fixed.h5") == order);
     CHECK(cs::data::list_columns(kFixtures + "jets_table.h5") == order);
     CHECK(cs::data::list_columns(kFixtures + "jets.csv") == order);
+    CHECK(cs::data::list_columns(kFixtures + "jets_table_data_columns.h5") == order);
 }
 
 TEST_CASE("pandas' files read the same as this library's own files of the same table") {
