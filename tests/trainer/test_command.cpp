@@ -74,7 +74,7 @@ std::vector<std::string> fit_arguments(const std::string& data, const std::strin
 
 }  // namespace
 
-TEST_CASE("surrogate-train explains itself and rejects bad input in one line",
+TEST_CASE("trainer: surrogate-train explains itself and rejects bad input in one line",
           "[trainer][command]") {
     const std::string log = scratch("help.log");
     CHECK(run({"help"}, log) == 0);
@@ -90,7 +90,8 @@ TEST_CASE("surrogate-train explains itself and rejects bad input in one line",
     CHECK(run({"train"}, log) == 2);
 }
 
-TEST_CASE("fit trains from CSV, records its configuration and logs metrics", "[trainer][command]") {
+TEST_CASE("trainer: fit trains from CSV, records its configuration and logs metrics",
+          "[trainer][command]") {
     const std::string data = scratch("jets.csv");
     test::write_synthetic_csv(data, 1500, 11);
     const std::string config = scratch("run.conf");
@@ -124,7 +125,7 @@ TEST_CASE("fit trains from CSV, records its configuration and logs metrics", "[t
     CHECK(count == 2);
 }
 
-TEST_CASE("a run killed with SIGKILL resumes to the weights of an uninterrupted run",
+TEST_CASE("trainer: a run killed with SIGKILL resumes to the weights of an uninterrupted run",
           "[trainer][command][resume]") {
     const std::string data = scratch("resume.csv");
     test::write_synthetic_csv(data, 2000, 12);

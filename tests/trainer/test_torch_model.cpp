@@ -71,8 +71,9 @@ double relative_difference(const torch::Tensor& torch_values, const Eigen::Array
 
 }  // namespace
 
-CATCH_TEST_CASE("the model has the runtime's parameter count and round-trips its flat layout",
-                "[trainer][model]") {
+CATCH_TEST_CASE(
+    "trainer: the model has the runtime's parameter count and round-trips its flat layout",
+    "[trainer][model]") {
     const trainer::FlowModel model = random_model(true, 3);
     const std::vector<float> flat = model.flat_mean();
     CATCH_REQUIRE(flat.size() == 31617);
@@ -86,7 +87,7 @@ CATCH_TEST_CASE("the model has the runtime's parameter count and round-trips its
                                                     torch::kFloat32)) == flat);
 }
 
-CATCH_TEST_CASE("LibTorch's velocity field and RK4 solve agree with the runtime's to 1e-5",
+CATCH_TEST_CASE("trainer: LibTorch's velocity field and RK4 solve agree with the runtime's to 1e-5",
                 "[trainer][model][parity]") {
     // The runtime evaluates in float32 on float32 weights; LibTorch here uses float64
     // on the same weights. Relative differences are taken against max(|v|, 1e-3):
@@ -135,7 +136,7 @@ CATCH_TEST_CASE("LibTorch's velocity field and RK4 solve agree with the runtime'
     }
 }
 
-CATCH_TEST_CASE("the CFM loss is the mean squared error to (1 - s) z - x at y(t, z)",
+CATCH_TEST_CASE("trainer: the CFM loss is the mean squared error to (1 - s) z - x at y(t, z)",
                 "[trainer][model][loss]") {
     const trainer::FlowModel model = random_model(false, 2);
     const trainer::Weights weights = model.mean();
@@ -157,7 +158,7 @@ CATCH_TEST_CASE("the CFM loss is the mean squared error to (1 - s) z - x at y(t,
     CATCH_CHECK(loss == Approx(expected).epsilon(1e-6));  // float32 summation order
 }
 
-CATCH_TEST_CASE("the KL term has gradients: mu moves towards 0 and sigma towards 1",
+CATCH_TEST_CASE("trainer: the KL term has gradients: mu moves towards 0 and sigma towards 1",
                 "[trainer][model][kl]") {
     trainer::FlowModel model = random_model(true, 6);
     const std::vector<float> mean_before = model.flat_mean();
@@ -184,7 +185,7 @@ CATCH_TEST_CASE("the KL term has gradients: mu moves towards 0 and sigma towards
     CATCH_CHECK(rho_up == static_cast<int>(rho_after.size()));
 }
 
-CATCH_TEST_CASE("one variational draw is held for the batch and differs between draws",
+CATCH_TEST_CASE("trainer: one variational draw is held for the batch and differs between draws",
                 "[trainer][model][variational]") {
     const trainer::FlowModel model = random_model(true, 8);
     at::Generator first = trainer::seeded_generator(1, 2, 3);

@@ -42,7 +42,8 @@ std::string scratch(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("training lowers the validation loss and reports every epoch", "[trainer][train]") {
+TEST_CASE("trainer: training lowers the validation loss and reports every epoch",
+          "[trainer][train]") {
     const trainer::PreparedData data = small_data();
     const trainer::TrainingResult result = trainer::train(fast_options(), data);
     REQUIRE(result.epochs.size() == 3);
@@ -52,7 +53,7 @@ TEST_CASE("training lowers the validation loss and reports every epoch", "[train
     CHECK(result.device == "cpu");
 }
 
-TEST_CASE("the same seed gives the same weights", "[trainer][train]") {
+TEST_CASE("trainer: the same seed gives the same weights", "[trainer][train]") {
     trainer::TrainingOptions options = fast_options();
     options.epochs = 1;
     const trainer::PreparedData data = small_data(600);
@@ -62,7 +63,7 @@ TEST_CASE("the same seed gives the same weights", "[trainer][train]") {
     CHECK(first != trainer::train(options, data).posterior.mean);
 }
 
-TEST_CASE("learning-rate schedules follow their formulas", "[trainer][train][schedule]") {
+TEST_CASE("trainer: learning-rate schedules follow their formulas", "[trainer][train][schedule]") {
     trainer::TrainingOptions options = fast_options();
     options.epochs = 2;
     const trainer::PreparedData data = small_data(512);  // a few steps per epoch
@@ -81,7 +82,7 @@ TEST_CASE("learning-rate schedules follow their formulas", "[trainer][train][sch
           Approx(options.learning_rate * std::pow(0.5, (2 * steps - 1) / steps)));
 }
 
-TEST_CASE("steps with non-finite losses are skipped and counted", "[trainer][train]") {
+TEST_CASE("trainer: steps with non-finite losses are skipped and counted", "[trainer][train]") {
     trainer::PreparedData data = small_data(600);
     data.train.targets[5] = std::numeric_limits<float>::quiet_NaN();
     trainer::TrainingOptions options = fast_options();
@@ -94,7 +95,7 @@ TEST_CASE("steps with non-finite losses are skipped and counted", "[trainer][tra
     CHECK(std::isfinite(result.epochs.back().train_loss));
 }
 
-TEST_CASE("bad options give a training error naming the problem", "[trainer][train]") {
+TEST_CASE("trainer: bad options give a training error naming the problem", "[trainer][train]") {
     const trainer::PreparedData data = small_data(300);
     trainer::TrainingOptions options = fast_options();
     options.device = "tpu";
@@ -105,7 +106,7 @@ TEST_CASE("bad options give a training error naming the problem", "[trainer][tra
     CHECK_THROWS_WITH(trainer::parse_schedule("linear"), Catch::Contains("cosine"));
 }
 
-TEST_CASE("a point estimate exports to a file the runtime loads", "[trainer][export]") {
+TEST_CASE("trainer: a point estimate exports to a file the runtime loads", "[trainer][export]") {
     const trainer::PreparedData data = small_data();
     trainer::TrainingOptions options = fast_options();
     options.epochs = 1;
@@ -131,7 +132,7 @@ TEST_CASE("a point estimate exports to a file the runtime loads", "[trainer][exp
     CHECK(ensemble.file().test_vectors.size() == 3);
 }
 
-TEST_CASE("a variational posterior exports its mean and N draws", "[trainer][export]") {
+TEST_CASE("trainer: a variational posterior exports its mean and N draws", "[trainer][export]") {
     const trainer::PreparedData data = small_data();
     trainer::TrainingOptions options = fast_options();
     options.method = trainer::Method::variational;
@@ -157,7 +158,8 @@ TEST_CASE("a variational posterior exports its mean and N draws", "[trainer][exp
     CHECK(ensemble.file().test_vectors.size() == 6);
 }
 
-TEST_CASE("variational draws spread by softplus(rho) around the mean", "[trainer][export]") {
+TEST_CASE("trainer: variational draws spread by softplus(rho) around the mean",
+          "[trainer][export]") {
     trainer::Posterior posterior;
     posterior.method = trainer::Method::variational;
     posterior.mean.assign(20000, 0.5f);
