@@ -372,10 +372,26 @@ std::vector<JetSummary> Ensemble::summarize(const Eigen::MatrixXd& conditions,
     const auto n_cuts = static_cast<Eigen::Index>(query.cuts.size());
     const Eigen::Index n_members_ = n_members();
 
-    // One forward solve per member covers the requested levels and the moment grid.
-    std::vector<double> levels = query.quantile_levels;
+    // One forward solve per member covers the requested levels and the moment grid;
+    // a level in both is solved once (the default grids share all 50 moment levels).
+    std::vector<double> levels;
+    const auto index_of = [&levels](double level) {
+        for (size_t i = 0; i < levels.size(); ++i) {
+            if (std::fabs(levels[i] - level) < 1e-12) {
+                return static_cast<Eigen::Index>(i);
+            }
+        }
+        levels.push_back(level);
+        return static_cast<Eigen::Index>(levels.size() - 1);
+    };
+    std::vector<Eigen::Index> level_rows;
+    for (double level : query.quantile_levels) {
+        level_rows.push_back(index_of(level));
+    }
+    std::vector<Eigen::Index> moment_rows;
     for (Eigen::Index k = 0; k < n_moments; ++k) {
-        levels.push_back((static_cast<double>(k) + 0.5) / static_cast<double>(n_moments));
+        moment_rows.push_back(
+            index_of((static_cast<double>(k) + 0.5) / static_cast<double>(n_moments)));
     }
     const auto member_quantiles = quantiles(conditions, levels, options);
     const auto member_tag = tag_probability(conditions, query.cuts, options);
@@ -408,10 +424,10 @@ std::vector<JetSummary> Ensemble::summarize(const Eigen::MatrixXd& conditions,
             summary.member_quantiles.emplace_back();
             std::vector<double>& own = summary.member_quantiles.back();
             for (Eigen::Index l = 0; l < n_levels; ++l) {
-                own.push_back(q(j, l));
+                own.push_back(q(j, level_rows[static_cast<size_t>(l)]));
             }
             for (Eigen::Index k = 0; k < n_moments; ++k) {
-                moment_scores(m, k) = q(j, n_levels + k);
+                moment_scores(m, k) = q(j, moment_rows[static_cast<size_t>(k)]);
             }
             std::vector<double> tags;
             for (Eigen::Index k = 0; k < n_cuts; ++k) {
