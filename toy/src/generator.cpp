@@ -16,7 +16,7 @@ double sigmoid(double value) {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// Random-number indices within one attempt at a jet; an attempt uses 32.
+// The uniform numbers of one attempt at a jet, by use; normals are their inverse CDF.
 enum Draw : std::uint32_t {
     kDrawLabel = 0,
     kDrawCategory = 1,
@@ -25,13 +25,47 @@ enum Draw : std::uint32_t {
     kDrawDetectorPt = 4,
     kDrawParticle = 5,                           // 5 + j for particle-level variable j
     kDrawDetector = kDrawParticle + kVariables,  // 14 + j for detector-level variable j
-    kDrawsPerAttempt = 32,
+    kDraws = kDrawDetector + kVariables,
 };
-static_assert(kDrawDetector + kVariables <= kDrawsPerAttempt);
+
+// Each Philox block gives two uniform numbers; attempt a uses blocks 16 a onwards.
+constexpr std::uint32_t kBlocksPerAttempt = 16;
+static_assert(2 * kBlocksPerAttempt >= kDraws);
+
+// The uniforms of one attempt: the 53-bit construction of CounterRandom::uniform,
+// applied to both halves of each 128-bit block, which halves the Philox work.
+std::array<double, kDraws> attempt_uniforms(const CounterRandom& random, std::uint64_t jet,
+                                            int attempt) {
+    const auto uniform = [](std::uint32_t high, std::uint32_t low) {
+        const std::uint64_t mantissa = (std::uint64_t{high >> 5} << 26) | (low >> 6);
+        return (static_cast<double>(mantissa) + 0.5) * 0x1.0p-53;
+    };
+    std::array<double, kDraws> uniforms{};
+    for (std::uint32_t block = 0; 2 * block < kDraws; ++block) {
+        const auto words =
+            random.bits(jet, static_cast<std::uint32_t>(attempt) * kBlocksPerAttempt + block);
+        uniforms[2 * block] = uniform(words[0], words[1]);
+        if (2 * block + 1 < kDraws) {
+            uniforms[2 * block + 1] = uniform(words[2], words[3]);
+        }
+    }
+    return uniforms;
+}
 
 constexpr int kMaxAttempts = 10000;
 
 }  // namespace
+
+struct Generator::Windows {
+    struct Pt {
+        double spread;          // of the detector-level log pt
+        double shrink;          // particle level: mean + shrink (detector - mean)
+        double particle_width;  // and this spread around it
+        NormalInterval window;  // the pt window in units of spread
+    };
+    NormalInterval eta;
+    std::array<Pt, 2> pt;  // per region
+};
 
 int rounded_multiplicity(double log_multiplicity) {
     const double count = std::floor(std::exp(log_multiplicity) + 0.5);
@@ -68,20 +102,36 @@ Generator::Generator(std::uint64_t seed, std::uint32_t stream, Selection selecti
             "toy selection: expected 0 < pt_min < pt_max, abs_eta_max > 0 and "
             "multiplicity_min <= multiplicity_max");
     }
+
+    // detector-level log pt ~ N(mean, prior + noise) in the window; the particle level
+    // given it shrinks towards the mean by prior / (prior + noise)
+    const double eta_limit = selection_.abs_eta_max / Model::kEtaWidth;
+    const double mean = model_.log_pt_mean();
+    const double prior = model_.log_pt_width() * model_.log_pt_width();
+    const auto pt_window = [&](Region region) {
+        const double noise = std::pow(model_.response(region).noise[kLogPt], 2);
+        const double spread = std::sqrt(prior + noise);
+        const double shrink = prior / (prior + noise);
+        return Windows::Pt{spread, shrink, std::sqrt(shrink * noise),
+                           NormalInterval((std::log(selection_.pt_min) - mean) / spread,
+                                          (std::log(selection_.pt_max) - mean) / spread)};
+    };
+    windows_ = std::make_shared<const Windows>(
+        Windows{NormalInterval(-eta_limit, eta_limit),
+                {pt_window(Region::tracker), pt_window(Region::forward)}});
 }
 
 Jet Generator::generate(std::uint64_t jet) const {
     const auto& categories = model_.categories();
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-        const auto draw = [&](std::uint32_t index) {
-            return static_cast<std::uint32_t>(attempt) * kDrawsPerAttempt + index;
-        };
+        const auto uniforms = attempt_uniforms(random_, jet, attempt);
+        const auto normal = [&](std::uint32_t draw) { return normal_quantile(uniforms[draw]); };
         Jet result;
 
         // label, then the category within it
-        result.label = static_cast<int>(random_.below(2, jet, draw(kDrawLabel)));
+        result.label = uniforms[kDrawLabel] < 0.5 ? 1 : 0;
         double cumulative = 0.0;
-        const double pick = random_.uniform(jet, draw(kDrawCategory));
+        const double pick = uniforms[kDrawCategory];
         for (std::size_t k = 0; k < categories.size(); ++k) {
             if (categories[k].label != result.label) {
                 continue;
@@ -95,27 +145,19 @@ Jet Generator::generate(std::uint64_t jet) const {
         const Category& category = categories[static_cast<std::size_t>(result.category)];
 
         // direction: eta a unit normal cut to the selection, phi flat
-        const double eta_limit = selection_.abs_eta_max / Model::kEtaWidth;
-        result.eta = Model::kEtaWidth * normal_in_interval(-eta_limit, eta_limit,
-                                                           random_.uniform(jet, draw(kDrawEta)));
-        result.phi = kPi * (2.0 * random_.uniform(jet, draw(kDrawPhi)) - 1.0);
-        const Response& response = model_.response(region_of(result.eta));
+        result.eta = Model::kEtaWidth * windows_->eta.draw(uniforms[kDrawEta]);
+        result.phi = kPi * (2.0 * uniforms[kDrawPhi] - 1.0);
+        const Region region = region_of(result.eta);
+        const Response& response = model_.response(region);
 
         // pt: the detector-level value inside the window first, then the particle-level
         // value given it. Same joint as drawing the particle level and rejecting jets
         // outside the window, without wasting draws.
+        const Windows::Pt& pt = windows_->pt[static_cast<int>(region)];
         const double mean = model_.log_pt_mean();
-        const double prior = model_.log_pt_width() * model_.log_pt_width();
-        const double noise = response.noise[kLogPt] * response.noise[kLogPt];
-        const double spread = std::sqrt(prior + noise);
-        const double detector_pt =
-            mean + spread * normal_in_interval((std::log(selection_.pt_min) - mean) / spread,
-                                               (std::log(selection_.pt_max) - mean) / spread,
-                                               random_.uniform(jet, draw(kDrawDetectorPt)));
-        const double shrink = prior / (prior + noise);
-        result.particle[kLogPt] =
-            mean + shrink * (detector_pt - mean) +
-            std::sqrt(shrink * noise) * random_.normal(jet, draw(kDrawParticle + kLogPt));
+        const double detector_pt = mean + pt.spread * pt.window.draw(uniforms[kDrawDetectorPt]);
+        result.particle[kLogPt] = mean + pt.shrink * (detector_pt - mean) +
+                                  pt.particle_width * normal(kDrawParticle + kLogPt);
         result.detector[kLogPt] = detector_pt;
 
         // the particle-level chain, then the detector's response to each variable
@@ -125,15 +167,12 @@ Jet Generator::generate(std::uint64_t jet) const {
                 value += category.slope[j][i] * (result.particle[i] - category.mean[i]);
             }
             result.particle[j] =
-                value +
-                category.width[j] *
-                    random_.normal(jet, draw(kDrawParticle + static_cast<std::uint32_t>(j)));
+                value + category.width[j] * normal(kDrawParticle + static_cast<std::uint32_t>(j));
         }
         for (int j = 1; j < kVariables; ++j) {
             result.detector[j] =
                 response.gain[j] * result.particle[j] + response.shift[j] +
-                response.noise[j] *
-                    random_.normal(jet, draw(kDrawDetector + static_cast<std::uint32_t>(j)));
+                response.noise[j] * normal(kDrawDetector + static_cast<std::uint32_t>(j));
         }
 
         const int multiplicity = rounded_multiplicity(result.detector[kLogMultiplicity]);
@@ -141,7 +180,7 @@ Jet Generator::generate(std::uint64_t jet) const {
             multiplicity > selection_.multiplicity_max) {
             continue;
         }
-        result.score = tagger_.score(result.detector, multiplicity, region_of(result.eta));
+        result.score = tagger_.score(result.detector, multiplicity, region);
         return result;
     }
     throw std::runtime_error("toy generator: the multiplicity window [" +

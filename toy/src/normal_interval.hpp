@@ -1,8 +1,9 @@
 // Probabilities and draws of a standard normal variable restricted to an interval,
-// precise in both tails (the interval is mirrored into the lower tail, where the
-// CDF has full relative precision).
+// precise in both tails (an interval above zero is mirrored into the lower tail,
+// where the CDF has full relative precision).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -10,44 +11,71 @@
 
 namespace cs::toy {
 
-// Mirrors (lower, upper) to (-upper, -lower) when it lies above zero; true if it did.
-inline bool mirror_into_lower_tail(double& lower, double& upper) {
-    if (lower <= 0.0) {
-        return false;
+// A standard normal Z restricted to (lower, upper); lower may be -infinity. The CDF
+// at the bounds is computed once, for intervals that are drawn from many times.
+class NormalInterval {
+  public:
+    NormalInterval(double lower, double upper) : mirrored_(lower > 0.0) {
+        lower_ = mirrored_ ? -upper : lower;
+        upper_ = mirrored_ ? -lower : upper;
+        cdf_lower_ = cs::normal_cdf(lower_);
+        cdf_upper_ = cs::normal_cdf(upper_);
     }
-    const double mirrored_lower = -upper;
-    upper = -lower;
-    lower = mirrored_lower;
-    return true;
-}
 
-// log P(lower < Z < upper) for a standard normal Z; lower may be -infinity.
+    // log P(lower < Z < upper).
+    double log_probability() const {
+        const double probability = cdf_upper_ - cdf_lower_;
+        return probability > 0.0 ? std::log(probability) : -std::numeric_limits<double>::infinity();
+    }
+
+    // Z inside the interval, by inverting the CDF at the uniform number u.
+    double draw(double u) const {
+        double probability = cdf_lower_ + u * (cdf_upper_ - cdf_lower_);
+        // the quantile needs a probability inside (0, 1)
+        probability = std::fmin(std::fmax(probability, std::numeric_limits<double>::min()),
+                                1.0 - std::numeric_limits<double>::epsilon());
+        const double value = std::fmin(std::fmax(cs::normal_quantile(probability), lower_), upper_);
+        return mirrored_ ? -value : value;
+    }
+
+  private:
+    bool mirrored_;
+    double lower_ = 0.0;
+    double upper_ = 0.0;
+    double cdf_lower_ = 0.0;
+    double cdf_upper_ = 0.0;
+};
+
 inline double log_normal_interval(double lower, double upper) {
-    mirror_into_lower_tail(lower, upper);
-    const double probability = cs::normal_cdf(upper) - cs::normal_cdf(lower);
-    return probability > 0.0 ? std::log(probability) : -std::numeric_limits<double>::infinity();
+    return NormalInterval(lower, upper).log_probability();
 }
 
-// Z restricted to (lower, upper), by inverting the CDF at the uniform number u.
 inline double normal_in_interval(double lower, double upper, double u) {
-    const bool flipped = mirror_into_lower_tail(lower, upper);
-    const double low = cs::normal_cdf(lower);
-    const double high = cs::normal_cdf(upper);
-    double probability = low + u * (high - low);
-    // the quantile needs a probability inside (0, 1)
-    probability = std::fmin(std::fmax(probability, std::numeric_limits<double>::min()),
-                            1.0 - std::numeric_limits<double>::epsilon());
-    double value = cs::normal_quantile(probability);
-    value = std::fmin(std::fmax(value, lower), upper);
-    return flipped ? -value : value;
+    return NormalInterval(lower, upper).draw(u);
 }
 
-// The interval of the continuous log multiplicity that rounds to the count n.
+// log(n - 1/2) for n = 0, 1, ...: the edges of the log-multiplicity intervals, kept
+// in a table because the tagger needs two per jet.
+inline double log_half_integer_below(int n) {
+    constexpr int kTable = 4096;
+    static const auto table = [] {
+        std::array<double, kTable> values{};
+        values[0] = -std::numeric_limits<double>::infinity();
+        for (int i = 1; i < kTable; ++i) {
+            values[i] = std::log(i - 0.5);
+        }
+        return values;
+    }();
+    return n < kTable ? table[n] : std::log(n - 0.5);
+}
+
+// The interval of the continuous log multiplicity that rounds to the count n
+// (counts below one round up to one).
 inline double multiplicity_lower(int n) {
-    return n <= 1 ? -std::numeric_limits<double>::infinity() : std::log(n - 0.5);
+    return n <= 1 ? -std::numeric_limits<double>::infinity() : log_half_integer_below(n);
 }
 inline double multiplicity_upper(int n) {
-    return std::log(n + 0.5);
+    return log_half_integer_below(n + 1);
 }
 
 }  // namespace cs::toy

@@ -113,7 +113,7 @@ double Tagger::log_likelihood_ratio(const Variables& detector, int multiplicity,
                 sum += std::exp(density(c) - leading_density);
             }
         }
-        log_class[label] = leading_density + std::log(sum);
+        log_class[label] = leading_density + (sum == 1.0 ? 0.0 : std::log(sum));
     }
     return log_class[1] - log_class[0];
 }

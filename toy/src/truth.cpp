@@ -37,9 +37,11 @@ enum TruthDraw : std::uint32_t {
 }  // namespace
 
 struct TruthSampler::Posterior {
-    // log multiplicity given the point observations: mean and width
+    // log multiplicity given the point observations: mean, width, and the observed
+    // count's interval in units of that width
     double multiplicity_mean = 0.0;
     double multiplicity_width = 1.0;
+    NormalInterval count_interval{0.0, 1.0};
     // particle level given the point observations and the log multiplicity:
     // mean + slope (log multiplicity - multiplicity_mean) + factor xi
     Eigen::Matrix<double, kVariables, 1> mean;
@@ -183,9 +185,10 @@ TruthSampler::TruthSampler(const Conditions& conditions, const Model& model)
             posterior.slope * posterior.slope.transpose() * variance;
         posterior.factor = Eigen::LLT<Eigen::MatrixXd>(particle_covariance).matrixL();
 
-        const double log_count = log_normal_interval(
-            (lower - posterior.multiplicity_mean) / posterior.multiplicity_width,
-            (upper - posterior.multiplicity_mean) / posterior.multiplicity_width);
+        posterior.count_interval =
+            NormalInterval((lower - posterior.multiplicity_mean) / posterior.multiplicity_width,
+                           (upper - posterior.multiplicity_mean) / posterior.multiplicity_width);
+        const double log_count = posterior.count_interval.log_probability();
         log_weights.push_back(std::log(model.categories()[k].weight) + log_density + log_count);
     }
 
@@ -221,12 +224,10 @@ double TruthSampler::draw(const CounterRandom& random, std::uint64_t item) const
     const Posterior& posterior = posteriors_[category];
 
     // the log multiplicity inside the interval of the observed count
-    const double width = posterior.multiplicity_width;
-    const double lower = (multiplicity_lower(multiplicity_) - posterior.multiplicity_mean) / width;
-    const double upper = (multiplicity_upper(multiplicity_) - posterior.multiplicity_mean) / width;
     const double log_multiplicity =
         posterior.multiplicity_mean +
-        width * normal_in_interval(lower, upper, random.uniform(item, kPickMultiplicity));
+        posterior.multiplicity_width *
+            posterior.count_interval.draw(random.uniform(item, kPickMultiplicity));
 
     // the particle level given everything observed
     Eigen::Matrix<double, kVariables, 1> noise;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "cs/random.hpp"
 #include "cs/toy/model.hpp"
@@ -104,10 +105,13 @@ class Generator {
     const Tagger& tagger() const { return tagger_; }
 
   private:
+    struct Windows;  // the selection's windows as truncated normals, computed once
+
     const Model& model_;
     CounterRandom random_;
     Selection selection_;
     Tagger tagger_;
+    std::shared_ptr<const Windows> windows_;
 };
 
 // Streams of the project's generator that the toy uses; a split or a truth query
