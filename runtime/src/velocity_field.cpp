@@ -73,6 +73,22 @@ VelocityField::VelocityField(const format::Architecture& architecture, Eigen::In
         }
         blocks_.push_back(std::move(block));
     }
+
+    // Fold every block's last layer into the next block's first layer, in double
+    // precision: W_state (W_last a + b_last) = (W_state W_last) a + W_state b_last.
+    for (size_t b = 1; b < blocks_.size(); ++b) {
+        Block& previous = blocks_[b - 1];
+        if (previous.layers.empty()) {
+            continue;
+        }
+        Block& block = blocks_[b];
+        const Layer& last = previous.layers.back();
+        const Eigen::MatrixXd state = block.state_weight.cast<double>();
+        block.first_bias += (state * last.bias.cast<double>()).cast<float>();
+        block.state_weight = (state * last.weight.cast<double>()).cast<float>();
+        previous.layers.pop_back();
+        previous.folded = true;
+    }
 }
 
 Eigen::MatrixXf VelocityField::embed_time(const Eigen::ArrayXd& t) const {
@@ -168,6 +184,12 @@ void VelocityField::evaluate(const Eigen::ArrayXd& t, const Eigen::ArrayXd& x,
             work.next.noalias() = layer.weight * work.hidden;
             work.next.colwise() += layer.bias;
             work.hidden.swap(work.next);
+        }
+        if (block.folded) {
+            elu_in_place(work.hidden);
+            if (with_derivative) {
+                chain_elu(work.hidden, work.tangent);
+            }
         }
     }
 

@@ -325,7 +325,7 @@ std::string summarize(const std::string& request_text) {
     return guarded([&] {
         const cs::Surrogate& surrogate = opened();
         rapidjson::Document request;
-        request.Parse(request_text.c_str());
+        request.Parse<rapidjson::kParseFullPrecisionFlag>(request_text.c_str());
         if (request.HasParseError() || !request.IsObject()) {
             throw std::runtime_error("request: not a JSON object");
         }

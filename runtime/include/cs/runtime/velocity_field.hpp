@@ -6,7 +6,9 @@
 //
 // Along one solve the conditions do not change, and at a shared time the time
 // embedding is the same for every row: each block's first layer is split so
-// those two shares are computed once (condition()) and per step (a column).
+// those two shares are computed once (condition()) and per step (a column). A
+// block's last layer has no activation after it, so it is folded into the state
+// part of the next block's first layer: five 64 x 64 products per row, not seven.
 #pragma once
 
 #include <vector>
@@ -73,6 +75,10 @@ class VelocityField {
         Eigen::MatrixXf condition_weight;  // width x C
         Eigen::VectorXf first_bias;
         std::vector<Layer> layers;  // the layers after the first
+        // The block's last linear layer was folded into the next block's first layer
+        // (two linear maps with no activation between them are one): the block ends
+        // with an activation instead.
+        bool folded = false;
     };
 
     std::vector<Block> blocks_;
