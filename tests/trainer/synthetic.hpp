@@ -1,5 +1,5 @@
 // Small synthetic jet tables for the trainer's tests: a balanced label, JetClass-
-// like kinematics and a score whose logit / 20 is Gaussian around 0.13 label'.
+// like kinematics and a score whose logit / 20 is Gaussian around +-0.05, by label.
 #pragma once
 
 #include <cmath>
@@ -19,9 +19,9 @@ inline const std::string kScore = "jet_p_top_ParT_full";
 
 // Mean and width of logit(score) / 20 given the label: the truth the tests compare to.
 inline double synthetic_mean(int label) {
-    return label == 1 ? 0.13 : -0.13;
+    return label == 1 ? 0.05 : -0.05;
 }
-inline constexpr double kSyntheticWidth = 0.045;
+inline constexpr double kSyntheticWidth = 0.06;
 
 inline data::Table synthetic_table(std::size_t rows, uint64_t seed) {
     const CounterRandom random(seed, 5);
