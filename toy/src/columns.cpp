@@ -43,6 +43,25 @@ std::vector<std::string> condition_columns(bool with_substructure) {
     return names;
 }
 
+Conditions conditions_from_row(const data::Table& table, std::size_t row, bool with_substructure) {
+    const auto value = [&](const char* name) {
+        return static_cast<double>(table.column(name)[row]);
+    };
+    Conditions conditions;
+    conditions.label = static_cast<int>(value("label_top"));
+    conditions.pt = value("jet_pt");
+    conditions.eta = value("jet_eta");
+    conditions.phi = value("jet_phi");
+    conditions.energy = value("jet_energy");
+    conditions.multiplicity = static_cast<int>(value("jet_nparticles"));
+    if (with_substructure) {
+        conditions.softdrop_mass = value("jet_sdmass");
+        conditions.tau = {value("jet_tau1"), value("jet_tau2"), value("jet_tau3"),
+                          value("jet_tau4")};
+    }
+    return conditions;
+}
+
 void append_row(const Jet& jet, std::vector<std::vector<double>>& columns) {
     const Observables seen = jet.detector_level();
     const Observables truth = jet.particle_level();

@@ -282,18 +282,7 @@ int truth_for_file(const Options& options) {
     std::cout << ",mean\n";
     std::cout.precision(9);
     for (std::size_t row = 0; row < table.rows(); ++row) {
-        cs::toy::Conditions conditions;
-        conditions.label = static_cast<int>(table.column("label_top")[row]);
-        conditions.pt = table.column("jet_pt")[row];
-        conditions.eta = table.column("jet_eta")[row];
-        conditions.phi = table.column("jet_phi")[row];
-        conditions.energy = table.column("jet_energy")[row];
-        conditions.multiplicity = static_cast<int>(table.column("jet_nparticles")[row]);
-        if (substructure) {
-            conditions.softdrop_mass = table.column("jet_sdmass")[row];
-            conditions.tau = {table.column("jet_tau1")[row], table.column("jet_tau2")[row],
-                              table.column("jet_tau3")[row], table.column("jet_tau4")[row]};
-        }
+        const auto conditions = cs::toy::conditions_from_row(table, row, substructure);
         // each row its own seed offset, so a row's answer does not depend on the range
         const auto truth =
             cs::toy::true_distribution(conditions, draws, seed + request.first_row + row);

@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "cs/data/table.hpp"
 #include "cs/data/writer.hpp"
-#include "cs/toy/experiment.hpp"
+#include "cs/toy/truth.hpp"
 
 namespace cs::toy {
 
@@ -20,6 +21,10 @@ const std::vector<data::ColumnSpec>& jet_columns();
 
 // The condition columns of the reference surrogate, with or without substructure.
 std::vector<std::string> condition_columns(bool with_substructure);
+
+// The truth's conditions from one row of a table read with condition_columns()
+// (a toy file or a processed JetClass file); DataError if a column is missing.
+Conditions conditions_from_row(const data::Table& table, std::size_t row, bool with_substructure);
 
 // Appends the jet's values to columns (one vector per jet_columns() entry).
 void append_row(const Jet& jet, std::vector<std::vector<double>>& columns);
