@@ -316,3 +316,18 @@ TEST_CASE("samples depend on the jet's index, not on the batch around it") {
     CHECK(((pair.row(1) - alone.row(0)).array().abs() < 1e-4).all());
     CHECK(((pair.row(1) - pair.row(0)).array().abs() > 1e-3).any());
 }
+
+TEST_CASE("the CDF is the inverse of the quantile function") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    const Eigen::MatrixXd jet = as_row(kTopJet);
+    const auto quantiles = ensemble.quantiles(jet, {0.2, 0.7}, options);
+    Eigen::MatrixXd scores(1, 4);
+    scores << quantiles[2](0, 0), quantiles[2](0, 1), 0.0, 1.0;
+    const auto cdf = ensemble.cdf(jet, scores, options)[2];
+    // A forward and a backward solve, each within the solver tolerance.
+    CHECK(cdf(0, 0) == Approx(0.2).margin(1e-4));
+    CHECK(cdf(0, 1) == Approx(0.7).margin(1e-4));
+    CHECK(cdf(0, 2) == 0.0);
+    CHECK(cdf(0, 3) == 1.0);
+}

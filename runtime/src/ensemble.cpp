@@ -263,6 +263,52 @@ std::vector<Eigen::MatrixXd> Ensemble::log_density(const Eigen::MatrixXd& condit
     return result;
 }
 
+std::vector<Eigen::MatrixXd> Ensemble::cdf(const Eigen::MatrixXd& conditions,
+                                           const Eigen::MatrixXd& scores,
+                                           const SolverOptions& options) const {
+    if (scores.rows() != conditions.rows()) {
+        throw EvaluationError("cdf: " + std::to_string(scores.rows()) + " rows of scores for " +
+                              std::to_string(conditions.rows()) + " jets");
+    }
+    const Eigen::Index per_jet = scores.cols();
+    const Eigen::MatrixXf normalized = normalize(conditions);
+
+    // Scores at the ends of [0, 1] have CDF 0 or 1 exactly; the rest are solved.
+    std::vector<Eigen::Index> solved;
+    for (Eigen::Index row = 0; row < scores.size(); ++row) {
+        const double s = scores(row / per_jet, row % per_jet);
+        if (std::isnan(s)) {
+            throw EvaluationError("cdf: score of jet " + std::to_string(row / per_jet) + " is NaN");
+        }
+        if (s > 0.0 && s < 1.0) {
+            solved.push_back(row);
+        }
+    }
+    Eigen::MatrixXf columns(normalized.rows(), static_cast<Eigen::Index>(solved.size()));
+    Eigen::ArrayXd x(static_cast<Eigen::Index>(solved.size()));
+    for (size_t i = 0; i < solved.size(); ++i) {
+        const Eigen::Index row = solved[i];
+        columns.col(static_cast<Eigen::Index>(i)) = normalized.col(row / per_jet);
+        x(static_cast<Eigen::Index>(i)) = logit(scores(row / per_jet, row % per_jet));
+    }
+
+    std::vector<Eigen::MatrixXd> result;
+    for (Eigen::Index m = 0; m < n_members(); ++m) {
+        Eigen::MatrixXd probability =
+            (scores.array() >= 1.0).cast<double>().matrix();  // 0 below, 1 at the top end
+        if (!solved.empty()) {
+            const Eigen::ArrayXd z = inverse(m, columns, x, options);
+            for (size_t i = 0; i < solved.size(); ++i) {
+                const Eigen::Index row = solved[i];
+                probability(row / per_jet, row % per_jet) =
+                    normal_cdf(z(static_cast<Eigen::Index>(i)));
+            }
+        }
+        result.push_back(std::move(probability));
+    }
+    return result;
+}
+
 Eigen::MatrixXd Ensemble::sample(
     const Eigen::MatrixXd& conditions, uint32_t n_per_jet, uint64_t seed, uint64_t first_jet,
     const SolverOptions& options, Eigen::Index member_choice,

@@ -53,6 +53,12 @@ class Ensemble {
                                              const Eigen::MatrixXd& scores,
                                              const SolverOptions& options) const;
 
+    // [member](jet, k): P(score <= scores(jet, k)), the probability integral transform;
+    // scores of exactly 0 or 1 give 0 or 1 without a solve.
+    std::vector<Eigen::MatrixXd> cdf(const Eigen::MatrixXd& conditions,
+                                     const Eigen::MatrixXd& scores,
+                                     const SolverOptions& options) const;
+
     // Monte Carlo scores (jet, k) from the ensemble's predictive distribution: for
     // draw k of jet j a member and a noise value, both addressed by (seed, first_jet
     // + j, k), so any sharding of the jets gives the same numbers. `member` >= 0
