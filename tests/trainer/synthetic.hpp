@@ -45,8 +45,8 @@ inline data::Table synthetic_table(std::size_t rows, uint64_t seed) {
     return table;
 }
 
-// The same table as a CSV file.
-inline void write_synthetic_csv(const std::string& path, std::size_t rows, uint64_t seed) {
+// The same table as a file: CSV or pandas HDF5 (fixed layout) by the extension.
+inline void write_synthetic_file(const std::string& path, std::size_t rows, uint64_t seed) {
     const data::Table table = synthetic_table(rows, seed);
     std::vector<data::ColumnSpec> specs;
     for (const std::string& name : table.names) {

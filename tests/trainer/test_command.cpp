@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,7 +94,7 @@ TEST_CASE("trainer: surrogate-train explains itself and rejects bad input in one
 TEST_CASE("trainer: fit trains from CSV, records its configuration and logs metrics",
           "[trainer][command]") {
     const std::string data = scratch("jets.csv");
-    test::write_synthetic_csv(data, 1500, 11);
+    test::write_synthetic_file(data, 1500, 11);
     const std::string config = scratch("run.conf");
     std::ofstream(config) << "# a variational run\nmethod = variational\ndraws = 2\n"
                              "schedule = cosine\nbatch-size = 128\n";
@@ -125,10 +126,31 @@ TEST_CASE("trainer: fit trains from CSV, records its configuration and logs metr
     CHECK(count == 2);
 }
 
+TEST_CASE("trainer: fit reads pandas HDF5 with conditions chosen by name", "[trainer][command]") {
+    const std::string data = scratch("jets.h5");
+    test::write_synthetic_file(data, 800, 13);
+    const std::string output = scratch("hdf5.surrogate");
+    const std::string log = scratch("hdf5.log");
+    REQUIRE(run({"fit", "--data", data, "--output", output, "--epochs", "1", "--conditions",
+                 "label_top,jet_eta", "--device", "cpu"},
+                log) == 0);
+    const format::SurrogateFile file = format::read_file(output);
+    REQUIRE(file.conditions.size() == 2);
+    CHECK(file.conditions[1].name == "jet_eta");
+    CHECK(file.provenance.training_data.find("800 rows") != std::string::npos);
+
+    // a column the file does not have is named in the one-line error
+    CHECK(run({"fit", "--data", data, "--output", output, "--conditions", "label_top,jet_mass"},
+              log) == 1);
+    const std::string message = read_text(log);
+    CHECK(message.find("jet_mass") != std::string::npos);
+    CHECK(std::count(message.begin(), message.end(), '\n') == 1);
+}
+
 TEST_CASE("trainer: a run killed with SIGKILL resumes to the weights of an uninterrupted run",
           "[trainer][command][resume]") {
     const std::string data = scratch("resume.csv");
-    test::write_synthetic_csv(data, 2000, 12);
+    test::write_synthetic_file(data, 2000, 12);
     const std::string reference = scratch("reference.surrogate");
     auto arguments = fit_arguments("--data", reference);
     arguments[1] = "--data";

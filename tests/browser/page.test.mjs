@@ -1,0 +1,343 @@
+// Drives Debian's Chromium through the page with playwright-core: the card, one jet
+// against the native command line, the out-of-support warning, bad and good CSV
+// batches, cancelling, the phone layout, and screenshots as artifacts.
+// Usage: node page.test.mjs --url URL --surrogate CLI --file SURROGATE --artifacts DIR
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+import { printed } from "../../web/numbers.js";
+
+const options = {};
+for (let i = 2; i + 1 < process.argv.length; i += 2) {
+  options[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
+}
+for (const name of ["url", "surrogate", "file", "artifacts"]) {
+  if (!options[name]) {
+    console.error(`usage: node page.test.mjs --url URL --surrogate CLI --file SURROGATE ` +
+      `--artifacts DIR (missing --${name})`);
+    process.exit(2);
+  }
+}
+mkdirSync(options.artifacts, { recursive: true });
+const scratch = mkdtempSync(join(tmpdir(), "cs-browser-"));
+
+const NAMES = ["label_top", "jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_nparticles"];
+const LEVELS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+
+// ---- the command line ----------------------------------------------------------
+
+function csvOf(jets) {
+  return [NAMES.join(","), ...jets.map((jet) => NAMES.map((name) => jet[name]).join(","))]
+    .join("\n") + "\n";
+}
+
+// `surrogate query` on these jets: one record per jet, column name -> printed text.
+function cliQuery(jets, extra) {
+  const input = join(scratch, "jets.csv");
+  writeFileSync(input, csvOf(jets));
+  const output = execFileSync(options.surrogate,
+    ["query", options.file, "--input", input, ...extra], { encoding: "utf8" });
+  const [header, ...rows] = output.trim().split("\n");
+  const columns = header.split(",");
+  return rows.map((row) => {
+    const cells = row.split(",");
+    return Object.fromEntries(columns.map((column, c) => [column, cells[c]]));
+  });
+}
+
+// ---- a tiny harness ------------------------------------------------------------
+
+const results = [];
+async function test(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`FAIL  ${name}\n      ${String(error.stack || error).split("\n").join("\n      ")}`);
+  }
+}
+
+function check(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+function same(actual, expected, what) {
+  check(actual === expected, `${what}: page ${actual}, command line ${expected}`);
+}
+
+// ---- the browser ---------------------------------------------------------------
+
+const profile = mkdtempSync(join(tmpdir(), "cs-chromium-"));
+// A persistent context on a fresh profile folder: the --user-data-dir of TOOLCHAIN.md.
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1200, height: 900 },
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const pageErrors = [];
+page.on("pageerror", (error) => pageErrors.push(String(error)));
+page.on("console", (message) => {
+  if (message.type() === "error") {
+    pageErrors.push(message.text());
+  }
+});
+// Nothing may leave 127.0.0.1: the page loads no outside resources.
+const outside = [];
+page.on("request", (request) => {
+  const url = new URL(request.url());
+  if (!["127.0.0.1", "localhost"].includes(url.hostname) && url.protocol !== "blob:" &&
+    url.protocol !== "data:") {
+    outside.push(request.url());
+  }
+});
+
+// Fills the form and waits for the answer to exactly this jet and cut.
+async function query(jet, cut = 0.5) {
+  for (const name of NAMES) {
+    await page.fill(`#condition-${name}`, String(jet[name]));
+  }
+  await page.fill("#cut-value", String(cut));
+  await page.waitForFunction(([expected, expectedCut]) => {
+    const last = window.surrogatePage.last;
+    return document.body.dataset.query === "idle" && last && last.cut === expectedCut &&
+      Object.keys(expected).every((name) => last.jet[name] === expected[name]);
+  }, [jet, cut], { timeout: 20000 });
+  return page.evaluate(() => window.surrogatePage.last);
+}
+
+const topJet = {
+  label_top: 1, jet_pt: 640, jet_eta: 0.3, jet_phi: -1.2, jet_energy: 900, jet_nparticles: 50,
+};
+
+await test("the page loads the demonstration surrogate and shows its card", async () => {
+  await page.goto(options.url);
+  await page.waitForSelector("#card:not([hidden])", { timeout: 30000 });
+  check(await page.isVisible("#demonstration"), "the demonstration notice is not shown");
+  const card = await page.textContent("#card");
+  for (const text of ["mimics", "training data", "method", "members", "11 × demonstration",
+    "GeV", "jet transverse momentum"]) {
+    check(card.includes(text), `the card does not mention "${text}"`);
+  }
+  const rows = await page.$$eval("#card-conditions tbody tr", (r) => r.length);
+  same(rows, NAMES.length, "condition rows");
+  const hint = await page.textContent("#condition-jet_pt-range");
+  check(/training range .* GeV/.test(hint), `jet_pt's input shows no range: "${hint}"`);
+});
+
+await test("one jet gives the numbers the command line prints", async () => {
+  const last = await query(topJet, 0.5);
+  check(last.reply.ok, `the page answered an error: ${last.reply.error}`);
+  const summary = last.reply.jets[0];
+  const [cli] = cliQuery([topJet], ["--levels", LEVELS.map(String).join(","), "--cuts", "0.5",
+    "--per-member"]);
+  for (const name of ["mean_score", "aleatoric_std", "epistemic_std", "total_std",
+    "same_noise_spread"]) {
+    same(printed(summary[name]), cli[name], name);
+  }
+  same(printed(summary.tag_probability[0]), cli["tag_probability_0.5"], "tag probability");
+  same(printed(summary.tag_probability_std[0]), cli["tag_probability_std_0.5"],
+    "tag probability spread");
+  LEVELS.forEach((level, l) => {
+    const name = printed(level);
+    same(printed(summary.quantiles[l]), cli[`quantile_${name}`], `quantile ${name}`);
+    same(printed(summary.quantile_lower[l]), cli[`quantile_lower_${name}`], `lower ${name}`);
+    same(printed(summary.quantile_upper[l]), cli[`quantile_upper_${name}`], `upper ${name}`);
+  });
+  summary.member_quantiles.forEach((quantiles, m) => {
+    same(printed(summary.member_tag_probability[m][0]), cli[`member${m}_tag_probability_0.5`],
+      `member ${m} tag probability`);
+    quantiles.forEach((value, l) => {
+      same(printed(value), cli[`member${m}_quantile_${printed(LEVELS[l])}`],
+        `member ${m} quantile ${printed(LEVELS[l])}`);
+    });
+  });
+  same(printed(summary.support.distance), cli.support_distance, "support distance");
+  same(summary.support.out_of_support ? "1" : "0", cli.out_of_support, "out of support");
+
+  // What the page prints is the command line's text.
+  const median = await page.textContent('#quantile-table tr[data-level="0.5"] td');
+  same(median, cli["quantile_0.5"], "the median shown in the table");
+  const shown = await page.textContent('#moments tr[data-quantity="tag probability"] td');
+  same(shown, cli["tag_probability_0.5"], "the tag probability shown in the table");
+  check(await page.isHidden("#support-warning"), "a jet inside the support shows the warning");
+});
+
+await test("a different working point changes the tag probability as the command line does",
+  async () => {
+    const last = await query(topJet, 0.9);
+    const [cli] = cliQuery([topJet], ["--levels", LEVELS.map(String).join(","), "--cuts", "0.9"]);
+    same(printed(last.reply.jets[0].tag_probability[0]), cli["tag_probability_0.9"],
+      "tag probability at 0.9");
+    same(printed(last.reply.jets[0].tag_probability_std[0]), cli["tag_probability_std_0.9"],
+      "its spread");
+  });
+
+await test("single-jet answer time (11 members, 99 quantiles, one tag probability)", async () => {
+  const times = [];
+  const runtimeTimes = [];
+  for (let k = 0; k < 12; k++) {
+    const jet = { ...topJet, label_top: k % 2, jet_pt: 500 + 17 * k, jet_eta: -0.5 + 0.1 * k };
+    const last = await query(jet, 0.5);
+    check(last.reply.ok, last.reply.error);
+    check(last.reply.jets[0].member_quantiles.length === 11, "expected 11 members");
+    times.push(last.milliseconds);
+    runtimeTimes.push(last.worker_milliseconds);
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  // Reported, not asserted: the time depends on the machine and its load.
+  console.log(`      single-jet answer: median ${median(times).toFixed(1)} ms, ` +
+    `max ${Math.max(...times).toFixed(1)} ms (runtime in the worker: median ` +
+    `${median(runtimeTimes).toFixed(1)} ms); target under 200 ms`);
+  writeFileSync(join(options.artifacts, "single-jet-times.json"),
+    JSON.stringify({ answer_ms: times, runtime_ms: runtimeTimes }, null, 1));
+});
+
+await test("a jet far above the training range in pt shows the out-of-support warning",
+  async () => {
+    const last = await query({ ...topJet, label_top: 0, jet_pt: 3000, jet_energy: 3500 }, 0.5);
+    check(last.reply.jets[0].support.out_of_support, "the runtime did not flag the jet");
+    await page.waitForSelector("#support-warning:not([hidden])");
+    const warning = await page.textContent("#support-warning");
+    check(warning.includes("Outside the training support"), `warning text: ${warning}`);
+    check(warning.includes("jet_pt [GeV]"), `the warning does not name jet_pt: ${warning}`);
+    check(await page.$eval("#condition-jet_pt", (input) => input.classList.contains("outside")),
+      "the jet_pt input is not marked");
+    await page.screenshot({ path: join(options.artifacts, "page-out-of-support.png"),
+      fullPage: true });
+    await query(topJet, 0.5);
+    check(await page.isHidden("#support-warning"), "the warning stays after going back");
+  });
+
+async function uploadBatch(name, text) {
+  await page.setInputFiles("#batch-file", {
+    name, mimeType: "text/csv", buffer: Buffer.from(text),
+  });
+}
+
+async function batchError() {
+  await page.waitForSelector("#batch-error:not([hidden])", { timeout: 10000 });
+  return page.textContent("#batch-error");
+}
+
+await test("broken CSV files give messages that say what is wrong", async () => {
+  await uploadBatch("missing.csv", "label_top,jet_pt,jet_eta\n1,640,0.3\n");
+  let message = await batchError();
+  check(message.includes("missing columns jet_phi, jet_energy, jet_nparticles"),
+    `missing columns: ${message}`);
+
+  const good = csvOf([topJet]).trim();
+  await uploadBatch("letters.csv", `${good}\n1,abc,0.3,-1.2,900,50\n`);
+  message = await batchError();
+  check(message.includes('line 3, column jet_pt: "abc" is not a finite number'),
+    `non-number: ${message}`);
+
+  await uploadBatch("short.csv", `${good}\n1,640,0.3\n`);
+  message = await batchError();
+  check(message.includes("line 3: 3 values for 6 columns"), `short row: ${message}`);
+
+  await uploadBatch("unknown.csv", "label_top,jet_pt,jet_eta,jet_phi,jet_energy,jet_nparticles," +
+    "jet_mass\n1,640,0.3,-1.2,900,50,80\n");
+  message = await batchError();
+  check(message.includes("unknown column jet_mass"), `unknown column: ${message}`);
+
+  const many = Array.from({ length: 1001 }, () => topJet);
+  await uploadBatch("many.csv", csvOf(many));
+  message = await batchError();
+  check(message.includes("at most 1000"), `too many rows: ${message}`);
+
+  await uploadBatch("empty.csv", "");
+  message = await batchError();
+  check(message.includes("empty"), `empty file: ${message}`);
+
+  // Nothing else broke: the single-jet answer still comes.
+  const last = await query({ ...topJet, jet_pt: 655 }, 0.5);
+  check(last.reply.ok, "the page stopped answering after bad files");
+});
+
+function batchJets(n) {
+  return Array.from({ length: n }, (_, j) => ({
+    label_top: j % 2, jet_pt: 450 + (j * 37) % 400, jet_eta: -1 + (j % 21) / 10,
+    jet_phi: -3 + (j % 61) / 10, jet_energy: 700 + (j * 53) % 600, jet_nparticles: 20 + j % 50,
+  }));
+}
+
+await test("a CSV batch gives a table and a download in the command line's columns", async () => {
+  const jets = batchJets(12);
+  await uploadBatch("jets.csv", csvOf(jets));
+  await page.waitForFunction(() => window.surrogatePage.batch?.file === "jets.csv" &&
+    window.surrogatePage.batch?.state === "done", null, { timeout: 60000 });
+  const batch = await page.evaluate(() => window.surrogatePage.batch);
+  const [header, ...rows] = batch.csv.trim().split("\n");
+  same(rows.length, 12, "result rows");
+  const tableRows = await page.$$eval("#batch-table tbody tr", (r) => r.length);
+  same(tableRows, 12, "rows shown");
+  check(!(await page.isDisabled("#batch-download")), "the download button is disabled");
+  const download = page.waitForEvent("download");
+  await page.click("#batch-download");
+  const file = await download;
+  same(file.suggestedFilename(), "jets-surrogate.csv", "download name");
+
+  // The page answers in chunks of 5 jets, one solver batch each; the command line on
+  // the same 5 jets prints the same text.
+  const first = join(scratch, "first.csv");
+  writeFileSync(first, csvOf(jets.slice(0, 5)));
+  const cli = execFileSync(options.surrogate, ["query", options.file, "--input", first, "--cuts",
+    "0.5"], { encoding: "utf8" });
+  const [cliHeader, ...cliRows] = cli.trim().split("\n");
+  same(header, cliHeader, "CSV header");
+  cliRows.forEach((row, j) => same(rows[j], row, `CSV row ${j + 1}`));
+});
+
+await test("a long batch shows progress and can be cancelled", async () => {
+  await uploadBatch("long.csv", csvOf(batchJets(1000)));
+  await page.waitForFunction(() => window.surrogatePage.batch?.file === "long.csv" &&
+    window.surrogatePage.batch?.done >= 10, null, { timeout: 60000 });
+  const progress = await page.$eval("#batch-progress", (bar) => bar.value);
+  check(progress >= 10, `progress bar at ${progress}`);
+  await page.click("#batch-cancel");
+  await page.waitForFunction(() => window.surrogatePage.batch?.state === "cancelled", null,
+    { timeout: 30000 });
+  const status = await page.textContent("#batch-status");
+  check(/Cancelled after \d+ of 1000 jets/.test(status), `status: ${status}`);
+});
+
+await test("the layout fits a phone screen and the page loads nothing from outside", async () => {
+  await page.screenshot({ path: join(options.artifacts, "page.png"), fullPage: true });
+  const small = await context.newPage();
+  await small.setViewportSize({ width: 390, height: 844 });
+  await small.goto(options.url);
+  await small.waitForFunction(() => window.surrogatePage?.last?.reply?.ok, null,
+    { timeout: 30000 });
+  const overflow = await small.evaluate(() =>
+    document.documentElement.scrollWidth - window.innerWidth);
+  await small.screenshot({ path: join(options.artifacts, "page-phone.png"), fullPage: true });
+  await small.close();
+  check(overflow <= 1, `the page is ${overflow} px wider than the phone's screen`);
+  check(outside.length === 0, `requests outside 127.0.0.1: ${outside.join(", ")}`);
+});
+
+await test("no errors in the page's console", async () => {
+  check(pageErrors.length === 0, pageErrors.join("\n"));
+});
+
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+rmSync(scratch, { recursive: true, force: true });
+
+const failed = results.filter((result) => !result.ok).length;
+console.log(`screenshots and timings in ${options.artifacts}`);
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,588 @@
+// The page's logic: choose a surrogate, show its card, query one jet as its
+// conditions change, and run CSV batches in chunks with progress and cancel. All
+// computation happens in worker.js; this module only talks to it and draws.
+import {
+  CsvError,
+  MAX_BATCH_JETS,
+  parseJets,
+  printed,
+  resultColumns,
+  resultRecord,
+  short,
+  toCsv,
+} from "./numbers.js";
+import { DensityPlot } from "./plot.js";
+
+// 99 levels for the plot and the table, as the runtime's default; the batch uses
+// the command line's default levels.
+const LEVELS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+const TABLE_LEVELS = [0.01, 0.05, 0.16, 0.5, 0.84, 0.95, 0.99];
+const BATCH_LEVELS = [0.05, 0.16, 0.5, 0.84, 0.95];
+// Jets per worker call in batch mode. The solver takes one step size for all jets
+// of a call, set by the hardest one, so small calls are faster per jet; they also
+// keep the progress steady and a cancel quick.
+const BATCH_CHUNK = 5;
+const SHOWN_BATCH_ROWS = 100;
+
+const $ = (id) => document.getElementById(id);
+
+// What the tests (and a curious reader in the console) can look at.
+const page = {
+  card: null,
+  queries: 0,
+  last: null,
+  batch: null,
+  errors: [],
+};
+window.surrogatePage = page;
+
+// ---- the worker -------------------------------------------------------------
+
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const waiting = new Map();
+let nextId = 1;
+
+worker.onmessage = (event) => {
+  const reply = event.data;
+  const resolve = waiting.get(reply.id);
+  waiting.delete(reply.id);
+  if (resolve) {
+    resolve(reply);
+  }
+};
+worker.onerror = (event) => {
+  const message = `the computation worker failed: ${event.message || "unknown error"}`;
+  page.errors.push(message);
+  showLoadStatus(message, true);
+  for (const resolve of waiting.values()) {
+    resolve({ ok: false, error: message });
+  }
+  waiting.clear();
+};
+
+function call(message, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    worker.postMessage({ ...message, id }, transfer);
+  });
+}
+
+// ---- helpers ----------------------------------------------------------------
+
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  if (className) {
+    node.className = className;
+  }
+  return node;
+}
+
+function withUnit(name, unit) {
+  return unit ? `${name} [${unit}]` : name;
+}
+
+function unitSuffix(unit) {
+  return unit ? ` ${unit}` : "";
+}
+
+function median(condition) {
+  const index = condition.quantile_levels.indexOf(0.5);
+  return index >= 0 ? condition.quantiles[index] : 0.5 * (condition.min + condition.max);
+}
+
+function showLoadStatus(text, isError = false) {
+  const status = $("load-status");
+  status.textContent = text;
+  status.classList.toggle("error", isError);
+}
+
+function showError(id, text) {
+  const node = $(id);
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+// ---- choosing and opening a surrogate -----------------------------------------
+
+async function listPublished() {
+  const list = $("surrogate-list");
+  try {
+    const response = await fetch("surrogates/index.json");
+    if (!response.ok) {
+      throw new Error(`surrogates/index.json: HTTP ${response.status}`);
+    }
+    const index = await response.json();
+    for (const entry of index.surrogates) {
+      const option = element("option", entry.title);
+      option.value = entry.file;
+      list.append(option);
+    }
+    if (index.surrogates.length === 0) {
+      showLoadStatus("No published surrogate is listed; open a local file.");
+      return;
+    }
+    await openPublished(list.value);
+  } catch (error) {
+    showLoadStatus(`The list of published surrogates could not be read (${error.message}); ` +
+      "open a local file instead.", true);
+  }
+}
+
+async function openPublished(file) {
+  showLoadStatus(`Loading ${file}…`);
+  try {
+    const response = await fetch(`surrogates/${file}`);
+    if (!response.ok) {
+      throw new Error(`HTTP ${response.status}`);
+    }
+    await openBytes(await response.arrayBuffer(), file);
+  } catch (error) {
+    showLoadStatus(`${file} could not be fetched: ${error.message}`, true);
+  }
+}
+
+async function openBytes(bytes, name) {
+  const reply = await call({ type: "open", bytes }, [bytes]);
+  if (!reply.ok) {
+    const kept = page.card ? " The previous surrogate stays open." : "";
+    showLoadStatus(`${name}: ${reply.error}.${kept}`, true);
+    return;
+  }
+  page.card = reply.card;
+  page.fileName = name;
+  showLoadStatus(`Opened ${name}: ${reply.card.n_members} members, checksum and test ` +
+    "vectors verified.");
+  showCard(reply.card);
+  buildJetForm(reply.card);
+  for (const id of ["card", "jet", "answer", "batch"]) {
+    $(id).hidden = false;
+  }
+  resetBatch();
+  scheduleQuery(0);
+}
+
+// ---- the card ---------------------------------------------------------------
+
+function showCard(card) {
+  $("demonstration").hidden = !card.demonstration;
+  const facts = $("card-facts");
+  facts.replaceChildren();
+  const members = card.members.map((group) => `${group.count} × ${group.origin}`).join(", ");
+  const rows = [
+    ["mimics", card.tagger],
+    ["training data", card.training_data],
+    ["method", `${card.method}, created ${card.created}`],
+    ["description", card.description],
+    ["members", `${card.n_members} (${members}), ${card.parameters_per_member} parameters each`],
+    ["velocity field", card.architecture],
+    ["solver", `${card.solver}, atol ${printed(card.solver_atol)}, rtol ${printed(card.solver_rtol)}`],
+    ["support", `${card.support_jets} training jets; out of support beyond Mahalanobis ` +
+      `distance ${printed(card.support_threshold, 4)} or outside a condition's range`],
+    ["file", `format ${card.format}, written by ${card.producer}`],
+  ];
+  if (card.hyperparameters.length > 0) {
+    rows.push(["hyperparameters",
+      card.hyperparameters.map((entry) => `${entry.key} = ${entry.value}`).join("; ")]);
+  }
+  if (card.metrics.length > 0) {
+    rows.push(["metrics",
+      card.metrics.map((metric) => `${metric.key} = ${printed(metric.value)}`).join("; ")]);
+  }
+  for (const [term, description] of rows) {
+    facts.append(element("dt", term), element("dd", description));
+  }
+
+  const body = $("card-conditions").querySelector("tbody");
+  body.replaceChildren();
+  for (const condition of card.conditions) {
+    const row = element("tr");
+    row.append(
+      element("td", condition.name, "name"),
+      element("td", condition.unit || "none"),
+      element("td", condition.description),
+      element("td", `${printed(condition.min, 5)} to ${printed(condition.max, 5)}`),
+      element("td", printed(median(condition), 5)),
+    );
+    body.append(row);
+  }
+}
+
+// ---- the jet's conditions -----------------------------------------------------
+
+function buildJetForm(card) {
+  const form = $("jet-form");
+  form.replaceChildren();
+  for (const condition of card.conditions) {
+    const id = `condition-${condition.name}`;
+    const box = element("div", undefined, "condition");
+    const label = element("label", withUnit(condition.name, condition.unit));
+    label.htmlFor = id;
+    const input = element("input");
+    input.id = id;
+    input.type = "number";
+    input.step = "any";
+    input.inputMode = "decimal";
+    input.dataset.condition = condition.name;
+    input.dataset.defaultValue = printed(median(condition), 4);
+    input.value = input.dataset.defaultValue;
+    const hint = element("small",
+      `training range ${printed(condition.min, 4)} to ${printed(condition.max, 4)}` +
+      unitSuffix(condition.unit));
+    hint.id = `${id}-range`;
+    input.setAttribute("aria-describedby", hint.id);
+    input.addEventListener("input", () => scheduleQuery());
+    box.append(label, input, hint);
+    form.append(box);
+  }
+  markRanges();
+}
+
+function markRanges() {
+  for (const condition of page.card.conditions) {
+    const input = $(`condition-${condition.name}`);
+    const value = Number(input.value);
+    const outside = input.value !== "" && (value < condition.min || value > condition.max);
+    input.classList.toggle("outside", outside);
+  }
+}
+
+// The jet in the form, or an error message naming the first bad condition.
+function readJet() {
+  const jet = {};
+  for (const condition of page.card.conditions) {
+    const text = $(`condition-${condition.name}`).value.trim();
+    const value = Number(text);
+    if (text === "" || !Number.isFinite(value)) {
+      return { error: `${withUnit(condition.name, condition.unit)}: enter a number` };
+    }
+    jet[condition.name] = value;
+  }
+  return { jet };
+}
+
+function readCut() {
+  const cut = Number($("cut-value").value);
+  return cut > 0 && cut < 1 ? cut : null;
+}
+
+// ---- one-jet queries ---------------------------------------------------------
+
+// One query at a time: while one runs, later changes wait and the newest is sent.
+let queryTimer = null;
+let queryRunning = false;
+let queryAgain = false;
+
+function scheduleQuery(delay = 120) {
+  clearTimeout(queryTimer);
+  queryTimer = setTimeout(runQuery, delay);
+}
+
+async function runQuery() {
+  if (!page.card) {
+    return;
+  }
+  if (queryRunning) {
+    queryAgain = true;
+    return;
+  }
+  markRanges();
+  const { jet, error } = readJet();
+  const cut = readCut();
+  if (error || cut === null) {
+    showError("query-error", error || "The cut must be a number strictly between 0 and 1.");
+    return;
+  }
+  showError("query-error", "");
+
+  queryRunning = true;
+  document.body.dataset.query = "running";
+  const started = performance.now();
+  const request = { type: "summarize", jets: [jet], levels: LEVELS, cuts: [cut] };
+  const reply = await call(request);
+  if (reply.ok) {
+    showAnswer(jet, reply.jets[0]);
+  } else {
+    showError("query-error", reply.error);
+  }
+  const milliseconds = performance.now() - started;
+  page.queries += 1;
+  page.last = { jet, cut, reply, milliseconds, worker_milliseconds: reply.worker_milliseconds };
+  $("timing").textContent = `Answered in ${milliseconds.toFixed(0)} ms ` +
+    `(${reply.worker_milliseconds.toFixed(0)} ms of it in the runtime, in a Web Worker): ` +
+    `${page.card.n_members} members, ${LEVELS.length} quantile levels, one working point.`;
+  queryRunning = false;
+  document.body.dataset.query = "idle";
+  if (queryAgain) {
+    queryAgain = false;
+    runQuery();
+  }
+}
+
+function supportMessage(support) {
+  const names = support.outside_range.map((name) => {
+    const condition = page.card.conditions.find((c) => c.name === name);
+    return `${withUnit(name, condition.unit)} (training range ${printed(condition.min, 4)} to ` +
+      `${printed(condition.max, 4)})`;
+  });
+  const parts = [];
+  if (names.length > 0) {
+    parts.push(`outside the training range: ${names.join(", ")}`);
+  }
+  parts.push(`Mahalanobis distance to the training conditions ${printed(support.distance, 4)} ` +
+    `(threshold ${printed(page.card.support_threshold, 4)}; ` +
+    `${printed(100 * support.distance_quantile, 4)}% of training jets are closer)`);
+  return parts;
+}
+
+function showAnswer(jet, summary) {
+  const warning = $("support-warning");
+  warning.hidden = !summary.support.out_of_support;
+  if (summary.support.out_of_support) {
+    warning.replaceChildren(
+      element("strong", "Outside the training support. "),
+      element("span", "The surrogate never saw jets like this one; its answer is an " +
+        "extrapolation and may be wrong by more than the epistemic spread shows: " +
+        supportMessage(summary.support).join("; ") + "."),
+    );
+  }
+
+  const cut = summary.cuts[0];
+  $("tag-headline").replaceChildren(
+    element("span", `P(score > ${printed(cut)}) = `),
+    element("strong", `${short(summary.tag_probability[0])} ± ` +
+      `${short(summary.tag_probability_std[0])}`, "tag-value"),
+    element("span", ` (the ± is the epistemic spread: the standard deviation over the ` +
+      `${summary.member_tag_probability.length} members)`, "note"),
+  );
+
+  plot.show(summary);
+
+  const moments = $("moments").querySelector("tbody");
+  moments.replaceChildren();
+  const rows = [
+    ["tag probability", summary.tag_probability[0], `P(score > ${printed(cut)}), ensemble mean`],
+    ["tag probability spread", summary.tag_probability_std[0], "epistemic: over members"],
+    ["mean score", summary.mean_score, ""],
+    ["aleatoric std", summary.aleatoric_std, "spread of one jet's score (detector)"],
+    ["epistemic std", summary.epistemic_std, "spread of the members' means (training)"],
+    ["total std", summary.total_std, "total² = aleatoric² + epistemic²"],
+    ["same-noise spread", summary.same_noise_spread, "max − min over members, same noise"],
+    ["support distance", summary.support.distance, "Mahalanobis, normalized conditions"],
+  ];
+  for (const [name, value, note] of rows) {
+    const row = element("tr");
+    row.dataset.quantity = name;
+    row.append(element("th", name), element("td", printed(value), "number"), element("td", note));
+    moments.append(row);
+  }
+
+  fillQuantiles(summary);
+}
+
+function fillQuantiles(summary) {
+  const body = $("quantile-table").querySelector("tbody");
+  const levels = $("all-levels").checked ? LEVELS : TABLE_LEVELS;
+  body.replaceChildren();
+  for (const level of levels) {
+    const l = summary.quantile_levels.indexOf(level);
+    if (l < 0) {
+      continue;
+    }
+    const row = element("tr");
+    row.dataset.level = printed(level);
+    row.append(
+      element("th", printed(level)),
+      element("td", printed(summary.quantiles[l]), "number"),
+      element("td", printed(summary.quantile_lower[l]), "number"),
+      element("td", printed(summary.quantile_upper[l]), "number"),
+    );
+    body.append(row);
+  }
+}
+
+// ---- batch mode ---------------------------------------------------------------
+
+let batchRun = null;
+
+function resetBatch() {
+  if (batchRun) {
+    batchRun.cancelled = true;
+  }
+  batchRun = null;
+  page.batch = null;
+  $("batch-file").value = "";
+  $("batch-table").replaceChildren();
+  $("batch-status").textContent = "";
+  $("batch-progress").hidden = true;
+  $("batch-cancel").disabled = true;
+  $("batch-download").disabled = true;
+  showError("batch-error", "");
+}
+
+async function runBatch(file) {
+  if (batchRun) {
+    batchRun.cancelled = true;
+  }
+  showError("batch-error", "");
+  $("batch-table").replaceChildren();
+  $("batch-download").disabled = true;
+  const names = page.card.conditions.map((condition) => condition.name);
+  const cut = readCut() ?? 0.5;
+
+  let jets;
+  try {
+    jets = parseJets(await file.text(), names, MAX_BATCH_JETS);
+  } catch (error) {
+    const message = error instanceof CsvError ? error.message : `cannot read it: ${error}`;
+    showError("batch-error", `${file.name}: ${message}`);
+    $("batch-status").textContent = "Nothing was computed.";
+    page.batch = { file: file.name, error: message };
+    return;
+  }
+
+  const run = { cancelled: false };
+  batchRun = run;
+  const columns = resultColumns(names, BATCH_LEVELS, [cut]);
+  const records = [];
+  const progress = $("batch-progress");
+  progress.hidden = false;
+  progress.max = jets.length;
+  progress.value = 0;
+  $("batch-cancel").disabled = false;
+  page.batch = { file: file.name, jets: jets.length, done: 0, state: "running" };
+  const started = performance.now();
+
+  for (let start = 0; start < jets.length && !run.cancelled; start += BATCH_CHUNK) {
+    const chunk = jets.slice(start, start + BATCH_CHUNK);
+    const reply = await call({ type: "summarize", jets: chunk, levels: BATCH_LEVELS, cuts: [cut] });
+    if (run.cancelled) {
+      break;
+    }
+    if (!reply.ok) {
+      showError("batch-error", `${file.name}, jets ${start + 1} to ${start + chunk.length}: ` +
+        reply.error);
+      run.cancelled = true;
+      page.batch.state = "failed";
+      break;
+    }
+    reply.jets.forEach((summary, j) => records.push(resultRecord(names, chunk[j], summary)));
+    progress.value = records.length;
+    page.batch.done = records.length;
+    $("batch-status").textContent = `${records.length} of ${jets.length} jets done…`;
+  }
+
+  if (batchRun !== run) {
+    return;  // replaced by a newer batch or a newly opened surrogate
+  }
+  batchRun = null;
+  $("batch-cancel").disabled = true;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (records.length === jets.length) {
+    page.batch.state = "done";
+    $("batch-status").textContent = `${jets.length} jets done in ${seconds} s.`;
+  } else if (page.batch.state !== "failed") {
+    page.batch.state = "cancelled";
+    $("batch-status").textContent = `Cancelled after ${records.length} of ${jets.length} ` +
+      "jets; the table and the download hold the jets done so far.";
+  }
+  page.batch.csv = toCsv(columns, records);
+  showBatchTable(columns, records);
+  $("batch-download").disabled = records.length === 0;
+}
+
+function showBatchTable(columns, records) {
+  const table = $("batch-table");
+  table.replaceChildren();
+  if (records.length === 0) {
+    return;
+  }
+  const caption = element("caption", records.length > SHOWN_BATCH_ROWS
+    ? `The first ${SHOWN_BATCH_ROWS} of ${records.length} jets (the download holds all)`
+    : `${records.length} jets`);
+  const head = element("thead");
+  const headRow = element("tr");
+  for (const column of columns) {
+    headRow.append(element("th", column));
+  }
+  head.append(headRow);
+  const body = element("tbody");
+  for (const record of records.slice(0, SHOWN_BATCH_ROWS)) {
+    const row = element("tr");
+    for (const value of record) {
+      row.append(element("td", printed(value), "number"));
+    }
+    body.append(row);
+  }
+  table.append(caption, head, body);
+}
+
+function downloadBatch() {
+  if (!page.batch || !page.batch.csv) {
+    return;
+  }
+  const blob = new Blob([page.batch.csv], { type: "text/csv" });
+  const link = element("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = page.batch.file.replace(/\.csv$/i, "") + "-surrogate.csv";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// ---- wiring -------------------------------------------------------------------
+
+const plot = new DensityPlot($("plot"), () => readCut() ?? 0.5);
+
+$("surrogate-list").addEventListener("change", (event) => openPublished(event.target.value));
+$("surrogate-local").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (file) {
+    showLoadStatus(`Reading ${file.name}…`);
+    await openBytes(await file.arrayBuffer(), file.name);
+  }
+});
+$("reset-jet").addEventListener("click", () => {
+  for (const input of $("jet-form").querySelectorAll("input")) {
+    input.value = input.dataset.defaultValue;
+  }
+  scheduleQuery(0);
+});
+$("cut-range").addEventListener("input", (event) => {
+  $("cut-value").value = event.target.value;
+  plot.redraw();
+  scheduleQuery();
+});
+$("cut-value").addEventListener("input", (event) => {
+  const cut = readCut();
+  if (cut !== null) {
+    $("cut-range").value = String(cut);
+  }
+  plot.redraw();
+  scheduleQuery();
+});
+$("batch-file").addEventListener("change", (event) => {
+  const file = event.target.files[0];
+  if (file) {
+    runBatch(file);
+  }
+});
+$("batch-cancel").addEventListener("click", () => {
+  if (batchRun) {
+    batchRun.cancelled = true;
+  }
+});
+$("batch-download").addEventListener("click", downloadBatch);
+$("all-levels").addEventListener("change", () => {
+  if (page.last?.reply?.ok) {
+    fillQuantiles(page.last.reply.jets[0]);
+  }
+});
+$("jet-form").addEventListener("submit", (event) => event.preventDefault());
+$("batch-limit").textContent = String(MAX_BATCH_JETS);
+
+listPublished();
