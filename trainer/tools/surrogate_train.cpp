@@ -3,6 +3,7 @@
 // progress and errors to stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -388,11 +389,12 @@ int fit(const Settings& settings) {
     }
     export_options.metrics.push_back({"skipped_steps", static_cast<double>(result.skipped_steps)});
     export_options.metrics.push_back({"dropped_rows", static_cast<double>(data.dropped_rows)});
-    for (auto& metric : export_options.metrics) {
-        if (!std::isfinite(metric.value)) {
-            metric.value = -1.0;
-        }
-    }
+    // a loss that was never finite (no validation rows, every step skipped) is left out
+    auto& metrics_out = export_options.metrics;
+    metrics_out.erase(
+        std::remove_if(metrics_out.begin(), metrics_out.end(),
+                       [](const auto& metric) { return !std::isfinite(metric.value); }),
+        metrics_out.end());
     const cs::format::SurrogateFile file =
         cs::trainer::make_surrogate(result.posterior, data, export_options);
     cs::format::write_file(file, settings.at("output"), cs::format::Encoding::binary);
