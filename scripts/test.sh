@@ -17,3 +17,6 @@ export NODE_PATH=/usr/share/nodejs
 emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON > build-wasm.log
 cmake --build build-wasm -j "$jobs"
 ctest --test-dir build-wasm --output-on-failure -j "$jobs"
+
+# The page in Debian's Chromium (playwright-core from npm, no browser download).
+tests/browser/run.sh build build-wasm

@@ -1,8 +1,10 @@
-# Prints the size of a built .wasm file against the page's 300 KB target.
+# Prints the size of a built .wasm file against the page's 300 KB target, on one line.
 file(SIZE ${WASM} bytes)
 math(EXPR kilobytes "(${bytes} + 512) / 1024")
 if(bytes GREATER 307200)
-    message(WARNING "${WASM}: ${kilobytes} KB, above the 300 KB target")
+    set(verdict "above the 300 KB target")
 else()
-    message(STATUS "${WASM}: ${kilobytes} KB (target: under 300 KB)")
+    set(verdict "under the 300 KB target")
 endif()
+get_filename_component(name ${WASM} NAME)
+message(STATUS "WebAssembly module ${name}: ${kilobytes} KB (${bytes} bytes), ${verdict}")
