@@ -47,6 +47,9 @@ head -n 2 jets.csv > first.csv
 cmp -s from_json.csv from_csv.csv && pass || fail "JSON and CSV input differ"
 "$surrogate" verify demo.surrogate > /dev/null && pass || fail "verify"
 "$surrogate" inspect demo.surrogate | grep -q "jet_pt \[GeV\]" && pass || fail "inspect"
+"$surrogate" inspect demo.surrogate --format json |
+    /usr/bin/python3 -c "import json, sys; card = json.load(sys.stdin); assert card['members'] == {'demonstration': 4}" &&
+    pass || fail "inspect --format json"
 
 # sampling is reproducible and shards by jet index
 "$surrogate" sample demo.surrogate --input jets.csv --n 5 --seed 3 --step-control per-sample > a.csv

@@ -2,6 +2,8 @@
 // Data goes to stdout (or --output, written atomically), messages to stderr.
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
 
 #include <cmath>
 #include <cstdio>
@@ -24,7 +26,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: surrogate <command> [options]
 
 Commands:
-  inspect FILE                 a readable summary of a surrogate file
+  inspect FILE                 the model card: a readable summary (--format json: as JSON)
   verify FILE                  check the checksum and the test vectors
   query FILE --input JETS      quantiles, tag probabilities, spread and support per jet
   sample FILE --input JETS     Monte Carlo scores from the ensemble
@@ -34,7 +36,7 @@ Options:
   --input PATH        jets as CSV (a header with the condition names) or JSON (an
                       object or an array of objects, condition name -> value)
   --output PATH       write there (atomically) instead of to stdout
-  --format csv|json   output format (default csv)
+  --format csv|json   query output format (default csv); inspect: text|json
   --levels A,B,...    quantile levels in (0, 1) (default 0.05,0.16,0.5,0.84,0.95)
   --cuts A,B,...      working points for P(score > cut) (default 0.5)
   --per-member        query: also print every member's quantiles and tag probabilities
@@ -300,8 +302,84 @@ const std::string& file_argument(const Arguments& arguments) {
     return arguments.positional[0];
 }
 
+// The model card as JSON: what a page or a catalogue shows about a surrogate.
+std::string json_card(const cs::format::SurrogateFile& file) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+    const auto text = [&writer](const char* key, const std::string& value) {
+        writer.Key(key);
+        writer.String(value.c_str());
+    };
+    const auto& provenance = file.provenance;
+    writer.StartObject();
+    text("format_version",
+         std::to_string(file.format_major) + "." + std::to_string(file.format_minor));
+    text("producer", file.producer + " " + file.producer_version);
+    text("tagger", provenance.tagger);
+    text("training_data", provenance.training_data);
+    text("method", provenance.method);
+    text("created", provenance.created);
+    text("description", provenance.description);
+    std::ostringstream checksum;
+    checksum << "0x" << std::hex << file.checksum;
+    text("checksum", checksum.str());
+    writer.Key("parameters_per_member");
+    writer.Uint64(cs::format::parameter_count(file.architecture, file.conditions.size()));
+    writer.Key("members");
+    writer.StartObject();
+    std::map<std::string, int> origins;
+    for (const auto& member : file.members) {
+        ++origins[member.origin];
+    }
+    for (const auto& [origin, count] : origins) {
+        writer.Key(origin.c_str());
+        writer.Int(count);
+    }
+    writer.EndObject();
+    writer.Key("conditions");
+    writer.StartArray();
+    for (const auto& condition : file.conditions) {
+        writer.StartObject();
+        text("name", condition.name);
+        text("unit", condition.unit);
+        text("description", condition.description);
+        writer.Key("training_range");
+        writer.StartArray();
+        writer.Double(condition.support.min);
+        writer.Double(condition.support.max);
+        writer.EndArray();
+        writer.EndObject();
+    }
+    writer.EndArray();
+    text("solver", file.solver.method + ", " + file.solver.step_control + " step control, atol " +
+                       number(file.solver.atol) + ", rtol " + number(file.solver.rtol));
+    writer.Key("hyperparameters");
+    writer.StartObject();
+    for (const auto& entry : provenance.hyperparameters) {
+        text(entry.key.c_str(), entry.value);
+    }
+    writer.EndObject();
+    writer.Key("metrics");
+    writer.StartObject();
+    for (const auto& metric : provenance.metrics) {
+        writer.Key(metric.key.c_str());
+        writer.Double(metric.value);
+    }
+    writer.EndObject();
+    writer.EndObject();
+    return std::string(buffer.GetString()) + "\n";
+}
+
 int run_inspect(const Arguments& arguments) {
     const auto file = cs::format::read_file(file_argument(arguments));
+    const std::string format = arguments.get("--format", "text");
+    if (format == "json") {
+        write_output(json_card(file), arguments);
+        return 0;
+    }
+    if (format != "text") {
+        throw UsageError("inspect: --format must be text or json");
+    }
     std::ostringstream out;
     const auto& provenance = file.provenance;
     out << "surrogate file, format " << file.format_major << "." << file.format_minor
