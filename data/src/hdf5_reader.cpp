@@ -44,11 +44,13 @@ class Hdf5Source final : public RowSource {
     void open_fixed();
     void open_table();
     void check_numeric(hid_t type, std::size_t column) const;
-    void read_fixed(const ColumnLocation& location, std::size_t column, std::size_t first,
-                    std::size_t count, std::vector<double>& out);
+    void read_block(const ColumnLocation& location, std::size_t column, std::size_t first,
+                    std::size_t count, std::vector<double>& buffer);
     void read_table_field(const ColumnLocation& location, std::size_t first, std::size_t count,
                           std::vector<double>& buffer);
     [[noreturn]] void fail_layout(const std::string& message) const;
+
+    static constexpr std::size_t kSieveBytes = std::size_t{4} << 20;
 
     std::string path_;
     std::string key_;
@@ -80,7 +82,10 @@ Hdf5Source::Hdf5Source(const std::string& path, const std::string& key) : path_(
                         "not an HDF5 file (expected a pandas HDF5 file; use --format csv or a .csv "
                         "name for CSV)");
     }
-    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    // contiguous datasets (pandas' own files) are read through a larger sieve buffer
+    Handle file_access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_sieve_buf_size(file_access.get(), kSieveBytes);
+    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, file_access.get()), H5Fclose);
     if (!file_.valid()) {
         throw DataError(DataError::Kind::unreadable, path, "HDF5 cannot open the file");
     }
@@ -242,26 +247,28 @@ void Hdf5Source::check_numeric(hid_t type, std::size_t column) const {
     }
 }
 
-void Hdf5Source::read_fixed(const ColumnLocation& location, std::size_t column, std::size_t first,
-                            std::size_t count, std::vector<double>& out) {
+void Hdf5Source::read_block(const ColumnLocation& location, std::size_t column, std::size_t first,
+                            std::size_t count, std::vector<double>& buffer) {
     const hid_t dataset = datasets_.at(location.dataset).get();
     Handle type(H5Dget_type(dataset), H5Tclose);
     check_numeric(type.get(), column);
 
-    // a column of the block: rows [first, first + count) at the column's position
+    // rows [first, first + count) of the whole block, once per block and chunk of rows:
+    // a block's HDF5 chunks hold all its columns, so reading whole rows reads each
+    // chunk once, where reading single columns would read it again for every column
+    // (or piece by piece, one row at a time, when it exceeds HDF5's chunk cache)
     Handle file_space(H5Dget_space(dataset), H5Sclose);
-    const hsize_t start[2] = {first, location.position};
-    const hsize_t extent[2] = {count, 1};
+    const hsize_t start[2] = {first, 0};
+    const hsize_t extent[2] = {count, location.width};
     H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, extent, nullptr);
-    const hsize_t memory_extent[1] = {count};
-    Handle memory_space(H5Screate_simple(1, memory_extent, nullptr), H5Sclose);
+    Handle memory_space(H5Screate_simple(2, extent, nullptr), H5Sclose);
 
-    out.resize(count);
+    buffer.resize(count * location.width);
     if (H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,
-                out.data()) < 0) {
+                buffer.data()) < 0) {
         throw DataError(DataError::Kind::unreadable, path_,
                         "HDF5 failed to read rows " + std::to_string(first) + " to " +
-                            std::to_string(first + count) + " of column '" + names_[column] + "'");
+                            std::to_string(first + count) + " of " + location.dataset);
     }
 }
 
@@ -309,31 +316,37 @@ std::size_t Hdf5Source::read(std::size_t first, std::size_t count,
         return 0;
     }
 
-    // the table layout reads each field once and hands out its columns
-    std::map<std::string, std::vector<double>> fields;
+    const auto key = [](const ColumnLocation& location) {
+        return location.dataset + "/" + location.field;
+    };
+
+    // each block or field is read once, then its columns are handed out
+    std::map<std::string, std::vector<double>> slabs;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const ColumnLocation& location = locations_.at(columns[i]);
-        if (location.field.empty()) {
-            read_fixed(location, columns[i], first, count, out[i]);
-            continue;
-        }
-        auto found = fields.find(location.field);
-        if (found == fields.end()) {
-            Handle member_type = [&] {
-                Handle type(H5Dget_type(datasets_.at("table").get()), H5Tclose);
-                const int index = H5Tget_member_index(type.get(), location.field.c_str());
-                return Handle(H5Tget_member_type(type.get(), static_cast<unsigned>(index)),
-                              H5Tclose);
-            }();
-            check_numeric(member_type.get(), columns[i]);
-            found = fields.emplace(location.field, std::vector<double>{}).first;
-            read_table_field(location, first, count, found->second);
+        auto found = slabs.find(key(location));
+        if (found == slabs.end()) {
+            found = slabs.emplace(key(location), std::vector<double>{}).first;
+            if (location.field.empty()) {
+                read_block(location, columns[i], first, count, found->second);
+            } else {
+                Handle member_type = [&] {
+                    Handle type(H5Dget_type(datasets_.at("table").get()), H5Tclose);
+                    const int index = H5Tget_member_index(type.get(), location.field.c_str());
+                    return Handle(H5Tget_member_type(type.get(), static_cast<unsigned>(index)),
+                                  H5Tclose);
+                }();
+                check_numeric(member_type.get(), columns[i]);
+                read_table_field(location, first, count, found->second);
+            }
         }
         out[i].resize(count);
         for (std::size_t row = 0; row < count; ++row) {
             out[i][row] = found->second[row * location.width + location.position];
         }
     }
+    // HDF5 keeps the memory of evicted chunks on its free lists; without this the
+    // process would grow by every chunk read
     return count;
 }
 

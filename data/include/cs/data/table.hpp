@@ -5,7 +5,7 @@
 //        │                                     names, columns[c][row], rows dropped
 //        └──────────> read_table() ──────────> Table (all rows)
 //
-// Only the requested columns are read; a chunk holds max_rows rows of them, so
+// Only the requested columns are kept; a chunk holds max_rows rows of them, so
 // memory stays proportional to the selection, not to the file.
 #pragma once
 
