@@ -210,3 +210,25 @@ TEST_CASE("trainer: a trained point estimate reproduces the median and tag proba
         CHECK(tagged(label, 0) == Approx(probability).margin(0.03));
     }
 }
+
+TEST_CASE("trainer: the KL term of the ELBO changes the trained weights", "[trainer][train][kl]") {
+    // The reference detached its KL term, so its weight had no effect on training.
+    const trainer::PreparedData data = small_data(400);
+    trainer::TrainingOptions options = fast_options();
+    options.method = trainer::Method::variational;
+    options.epochs = 1;
+    options.kl_weight = 0.0;
+    const trainer::Posterior without = trainer::train(options, data).posterior;
+    options.kl_weight = 1.0;
+    const trainer::Posterior with = trainer::train(options, data).posterior;
+
+    // the KL pulls every sigma = softplus(rho) below 1 up: rho grows faster with it
+    double rho_without = 0.0;
+    double rho_with = 0.0;
+    for (size_t i = 0; i < with.rho.size(); ++i) {
+        rho_without += without.rho[i];
+        rho_with += with.rho[i];
+    }
+    CHECK(with.mean != without.mean);
+    CHECK(rho_with > rho_without);
+}
