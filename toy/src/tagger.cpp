@@ -46,7 +46,7 @@ Tagger::Tagger(const Model& model) {
                 component.mean[i] = mean[kVariables + i];
                 component.regression[i] = regression(i);
                 for (int j = 0; j < kSeen; ++j) {
-                    component.whitening[i][j] = whitening(i, j);
+                    component.whitening[i][j] = j <= i ? whitening(i, j) : 0.0;
                 }
             }
             component.multiplicity_mean = mean[kVariables + kLogMultiplicity];
@@ -76,10 +76,12 @@ double Tagger::log_likelihood_ratio(const Variables& detector, int multiplicity,
             residual[i] = detector[i] - component.mean[i];
             multiplicity_mean[c] += component.regression[i] * residual[i];
         }
+        // the whitening is lower triangular; the full product (zeros above the
+        // diagonal) has a fixed length and vectorizes
         double squares = 0.0;
         for (int i = 0; i < kSeen; ++i) {
             double whitened = 0.0;
-            for (int j = 0; j <= i; ++j) {
+            for (int j = 0; j < kSeen; ++j) {
                 whitened += component.whitening[i][j] * residual[j];
             }
             squares += whitened * whitened;
