@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -18,6 +19,7 @@
 
 #include "cs/data/table.hpp"
 #include "cs/evaluation/metrics.hpp"
+#include "cs/evaluation/svg_plot.hpp"
 #include "cs/format_io.hpp"
 #include "cs/random.hpp"
 #include "cs/runtime/ensemble.hpp"
@@ -48,6 +50,7 @@ Options:
   --truth-draws N        truth draws per jet (default 2000)
   --seed S               random seed (default 1)
   --output PATH          results JSON (written atomically; default stdout)
+  --report DIR           also write the figures (SVG) and a self-contained report.html
 
 Progress goes to stderr. Exit status 0 on success, 1 on bad input, 2 on bad usage.
 )";
@@ -65,6 +68,7 @@ struct Options {
     size_t truth_draws = 2000;
     uint64_t seed = 1;
     std::string output;
+    std::string report;
 };
 
 struct UsageError : std::runtime_error {
@@ -122,6 +126,8 @@ Options parse_options(int argc, char** argv) {
             options.seed = parse_count(value, word);
         } else if (word == "--output") {
             options.output = value;
+        } else if (word == "--report") {
+            options.report = value;
         } else if (word == "--shifts") {
             options.shifts.clear();
             std::stringstream stream(value);
@@ -258,8 +264,20 @@ PerJet per_jet_answers(const cs::runtime::Ensemble& ensemble, const Jets& jets, 
     return result;
 }
 
+// What the report's figures show, collected while the measures are written.
+struct Figures {
+    std::vector<double> levels;
+    std::vector<double> coverage;
+    std::vector<double> coverage_lower;
+    std::vector<double> coverage_upper;
+    std::vector<double> truth_coverage;
+    std::vector<double> accuracy;    // per jet
+    std::vector<double> tag_spread;  // per jet
+};
+
 // The reference's measures on the table.
-void write_reference_measures(Writer& writer, const Jets& jets, const PerJet& answers) {
+void write_reference_measures(Writer& writer, const Jets& jets, const PerJet& answers,
+                              Figures& figures) {
     const size_t n = jets.scores.size();
     const size_t members = answers.pit.size();
     const auto levels = midpoint_levels(50);
@@ -319,6 +337,10 @@ void write_reference_measures(Writer& writer, const Jets& jets, const PerJet& an
         writer.EndArray();
     }
     writer.EndArray();
+    figures.levels = levels;
+    figures.coverage = ensemble_coverage;
+    figures.coverage_lower = lower;
+    figures.coverage_upper = upper;
     write_array(writer, "member_lower", lower);
     write_array(writer, "member_upper", upper);
     double worst = 0.0;
@@ -342,6 +364,8 @@ void write_reference_measures(Writer& writer, const Jets& jets, const PerJet& an
     writer.Double(cs::evaluation::roc_area(jets.scores, jets.labels));
     writer.EndObject();
 
+    figures.accuracy = surrogate_accuracy;
+    figures.tag_spread = tag_spread;
     writer.Key("tag_probability_spread");
     writer.StartObject();
     writer.Key("mean");
@@ -475,7 +499,7 @@ double interpolate(const std::vector<double>& grid, const std::vector<double>& c
 }
 
 void write_truth_measures(Writer& writer, const cs::Surrogate& surrogate, const Jets& jets,
-                          const Options& options) {
+                          const Options& options, Figures& figures) {
     const auto& ensemble = surrogate.ensemble();
 
     // A grid dense where scores pile up: uniform in the logit, plus the working points.
@@ -544,6 +568,7 @@ void write_truth_measures(Writer& writer, const cs::Surrogate& surrogate, const 
     writer.Double(quantile(ks, 0.5));
     const auto levels = midpoint_levels(50);
     const auto covered = coverage(pooled_pit, levels);
+    figures.truth_coverage = covered;
     writer.Key("coverage_of_truth");
     writer.StartObject();
     write_array(writer, "levels", levels);
@@ -618,6 +643,225 @@ void write_output(const std::string& text, const std::string& path) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// the report: figures like the paper's, and an HTML page that shows them
+
+const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
+
+std::string coverage_figure(const Figures& figures) {
+    cs::evaluation::SvgPlot plot("Coverage of the tagger score by the surrogate's quantiles",
+                                 "nominal level", "share of jets below the quantile");
+    plot.x_range(0.0, 1.0);
+    plot.y_range(0.0, 1.0);
+    plot.add(cs::evaluation::Band{"members (lowest to highest)", figures.levels,
+                                  figures.coverage_lower, figures.coverage_upper, kColours[0]});
+    plot.add(cs::evaluation::Series{"ensemble", figures.levels, figures.coverage, kColours[0]});
+    if (!figures.truth_coverage.empty()) {
+        plot.add(cs::evaluation::Series{"ensemble vs exact truth", figures.levels,
+                                        figures.truth_coverage, kColours[1]});
+    }
+    plot.add(cs::evaluation::Series{"perfect calibration", {0.0, 1.0}, {0.0, 1.0}, "#555", true});
+    return plot.render();
+}
+
+std::string shift_figure(const std::vector<ShiftResult>& study, bool accuracy) {
+    std::vector<double> shifts;
+    std::vector<double> first;
+    std::vector<double> second;
+    std::vector<double> third;
+    for (const auto& result : study) {
+        shifts.push_back(result.shift);
+        first.push_back(accuracy ? mean(result.accuracy) : mean(result.spread));
+        second.push_back(accuracy ? result.out_of_support : mean(result.tag_spread));
+        third.push_back(mean(result.epistemic));
+    }
+    cs::evaluation::SvgPlot plot(
+        accuracy ? "Accuracy out of distribution" : "Epistemic spread out of distribution",
+        "factor applied to jet_pt, jet_energy and jet_nparticles",
+        accuracy ? "mean per jet" : "mean per jet (score units)");
+    if (accuracy) {
+        plot.y_range(0.0, 1.0);
+        plot.add(
+            cs::evaluation::Series{"surrogate accuracy", shifts, first, kColours[0], false, true});
+        plot.add(cs::evaluation::Series{"share flagged out of support", shifts, second, kColours[1],
+                                        false, true});
+    } else {
+        plot.add(cs::evaluation::Series{"same-noise spread (max - min)", shifts, first, kColours[0],
+                                        false, true});
+        plot.add(cs::evaluation::Series{"std of member tag probabilities", shifts, second,
+                                        kColours[1], false, true});
+        plot.add(cs::evaluation::Series{"epistemic std of the score", shifts, third, kColours[2],
+                                        false, true});
+    }
+    return plot.render();
+}
+
+// Accuracy and tag-probability spread in ten quantile bins of one condition.
+std::string condition_figure(const std::string& name, const std::string& unit,
+                             const std::vector<double>& values, const Figures& figures) {
+    std::vector<size_t> order(values.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return values[a] < values[b]; });
+    std::vector<double> centre;
+    std::vector<double> accuracy;
+    std::vector<double> spread;
+    const size_t bins = 10;
+    for (size_t b = 0; b < bins; ++b) {
+        const size_t begin = b * order.size() / bins;
+        const size_t end = (b + 1) * order.size() / bins;
+        if (end <= begin) {
+            continue;
+        }
+        double x = 0.0;
+        double a = 0.0;
+        double s = 0.0;
+        for (size_t i = begin; i < end; ++i) {
+            x += values[order[i]];
+            a += figures.accuracy[order[i]];
+            s += figures.tag_spread[order[i]];
+        }
+        const auto n = static_cast<double>(end - begin);
+        centre.push_back(x / n);
+        accuracy.push_back(1.0 - a / n);
+        spread.push_back(s / n);
+    }
+    cs::evaluation::SvgPlot plot("Against " + name, name + (unit.empty() ? "" : " [" + unit + "]"),
+                                 "mean per jet, ten quantile bins");
+    plot.add(cs::evaluation::Series{"1 - accuracy", centre, accuracy, kColours[0], false, true});
+    plot.add(cs::evaluation::Series{"std of member tag probabilities", centre, spread, kColours[1],
+                                    false, true});
+    return plot.render();
+}
+
+// Score distributions of single jets: each member's density and the ensemble's, over
+// the logit, with the exact truth when the toy is available.
+std::string jet_figure(const cs::Surrogate& surrogate, const Eigen::RowVectorXd& row,
+                       const std::string& title, const Options& options) {
+    const auto& ensemble = surrogate.ensemble();
+    std::vector<double> xs;
+    Eigen::MatrixXd scores(1, 161);
+    for (int i = 0; i <= 160; ++i) {
+        const double x = -0.8 + 1.6 * i / 160.0;
+        xs.push_back(20.0 * x);
+        scores(0, i) = ensemble.score(x);
+    }
+    const auto members = ensemble.log_density(row, scores, ensemble.default_solver());
+    std::vector<double> lower(xs.size(), 1e300);
+    std::vector<double> upper(xs.size(), 0.0);
+    std::vector<double> average(xs.size(), 0.0);
+    for (const auto& member : members) {
+        for (size_t i = 0; i < xs.size(); ++i) {
+            // density of the logit: p(score) dscore/dlogit = p(score) s (1 - s)
+            const double s = scores(0, static_cast<Eigen::Index>(i));
+            const double density = std::exp(member(0, static_cast<Eigen::Index>(i))) * s * (1 - s);
+            lower[i] = std::min(lower[i], density);
+            upper[i] = std::max(upper[i], density);
+            average[i] += density / static_cast<double>(members.size());
+        }
+    }
+    cs::evaluation::SvgPlot plot(title, "logit(score)", "density");
+    plot.add(cs::evaluation::Band{"members (lowest to highest)", xs, lower, upper, kColours[0]});
+    plot.add(cs::evaluation::Series{"ensemble", xs, average, kColours[0]});
+    if (options.truth) {
+        try {
+            const auto truth =
+                cs::toy::true_distribution(toy_conditions(surrogate, row), 20000, options.seed);
+            std::vector<double> logits;
+            for (double s : truth.scores) {
+                logits.push_back(std::log(s / (1.0 - s)));
+            }
+            const auto counts = cs::evaluation::histogram(logits, 80, -16.0, 16.0);
+            std::vector<double> centres;
+            std::vector<double> density;
+            for (size_t b = 0; b < counts.size(); ++b) {
+                centres.push_back(-16.0 + 0.4 * (static_cast<double>(b) + 0.5));
+                density.push_back(counts[b] / (0.4 * static_cast<double>(logits.size())));
+            }
+            plot.add(cs::evaluation::Series{"exact truth (20 000 draws)", centres, density,
+                                            kColours[1], true});
+        } catch (const std::invalid_argument&) {
+            // conditions no toy jet can have: no truth to show
+        }
+    }
+    return plot.render();
+}
+
+void write_report(const Options& options, const cs::Surrogate& surrogate, const Jets& jets,
+                  const Figures& figures, const std::vector<ShiftResult>& study,
+                  const std::string& results) {
+    const std::string dir = options.report;
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) {
+        throw std::runtime_error("cannot create the report folder '" + dir +
+                                 "': " + error.message());
+    }
+    std::vector<std::pair<std::string, std::string>> figures_out = {
+        {"coverage", coverage_figure(figures)},
+        {"shift_spread", shift_figure(study, false)},
+        {"shift_accuracy", shift_figure(study, true)}};
+
+    // single jets: the first top jet, the first QCD jet, and that QCD jet shifted
+    const auto names = surrogate.condition_names();
+    Eigen::Index top = -1;
+    Eigen::Index qcd = -1;
+    for (Eigen::Index j = 0; j < jets.conditions.rows(); ++j) {
+        const bool is_top = jets.labels[static_cast<size_t>(j)] == 1;
+        if (is_top && top < 0) {
+            top = j;
+        }
+        if (!is_top && qcd < 0) {
+            qcd = j;
+        }
+    }
+    if (top >= 0) {
+        figures_out.emplace_back("jet_top", jet_figure(surrogate, jets.conditions.row(top),
+                                                       "A top jet of the test set", options));
+    }
+    if (qcd >= 0) {
+        figures_out.emplace_back("jet_qcd", jet_figure(surrogate, jets.conditions.row(qcd),
+                                                       "A QCD jet of the test set", options));
+        const Eigen::MatrixXd moved = shifted(surrogate, jets.conditions.row(qcd), 2.0);
+        figures_out.emplace_back(
+            "jet_qcd_shifted",
+            jet_figure(surrogate, moved.row(0),
+                       "The same QCD jet with pt, energy and multiplicity doubled", options));
+    }
+    for (size_t c = 0; c < names.size(); ++c) {
+        if (names[c] == "label_top") {
+            continue;
+        }
+        std::vector<double> values;
+        for (Eigen::Index j = 0; j < jets.conditions.rows(); ++j) {
+            values.push_back(jets.conditions(j, static_cast<Eigen::Index>(c)));
+        }
+        figures_out.emplace_back(
+            "condition_" + names[c],
+            condition_figure(names[c], surrogate.file().conditions[c].unit, values, figures));
+    }
+
+    std::ostringstream html;
+    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         << "<title>Evaluation of " << options.surrogate << "</title><style>"
+         << "body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}"
+         << "figure{display:inline-block;width:min(480px,100%);margin:0.5em}svg{width:100%}"
+         << "pre{background:#f4f4f4;padding:1em;overflow:auto;max-height:30em}</style></head>"
+         << "<body><h1>Evaluation of <code>" << options.surrogate << "</code></h1>"
+         << "<p>Tagger mimicked: " << surrogate.file().provenance.tagger
+         << ". Method: " << surrogate.file().provenance.method << ", " << surrogate.n_members()
+         << " members. Data: <code>" << options.data << "</code>, " << jets.scores.size()
+         << " jets.</p>";
+    for (const auto& [name, svg] : figures_out) {
+        write_output(svg, dir + "/" + name + ".svg");
+        html << "<figure>" << svg << "</figure>\n";
+    }
+    html << "<h2>All results</h2><pre>" << results << "</pre></body></html>\n";
+    write_output(results, dir + "/results.json");
+    write_output(html.str(), dir + "/report.html");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -644,13 +888,19 @@ int main(int argc, char** argv) {
         writer.Uint64(jets.dropped);
         writer.Key("members");
         writer.Uint64(surrogate.n_members());
-        write_reference_measures(writer, jets, answers);
+        Figures figures;
+        write_reference_measures(writer, jets, answers, figures);
         write_shift_study(writer, study);
         if (options.truth) {
-            write_truth_measures(writer, surrogate, jets, options);
+            write_truth_measures(writer, surrogate, jets, options, figures);
         }
         writer.EndObject();
-        write_output(std::string(buffer.GetString()) + "\n", options.output);
+        const std::string results = std::string(buffer.GetString()) + "\n";
+        write_output(results, options.output);
+        if (!options.report.empty()) {
+            write_report(options, surrogate, jets, figures, study, results);
+            progress("report written to " + options.report + "/report.html");
+        }
         return 0;
     } catch (const UsageError& error) {
         std::cerr << "surrogate-evaluate: " << error.what() << " (see --help)\n";

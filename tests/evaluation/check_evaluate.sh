@@ -14,7 +14,11 @@ cd "$work"
 "$toy" generate --output-dir . --train 0 --validation 0 --test 600 --seed 5 2> /dev/null
 "$surrogate" demo-file --output demo.surrogate --members 3 2> /dev/null
 "$evaluate" demo.surrogate --data toy_test.h5 --spread-jets 40 --truth toy --truth-jets 10 \
-    --truth-draws 500 --output results.json 2> progress.txt
+    --truth-draws 500 --output results.json --report report 2> progress.txt
+for figure in coverage shift_spread shift_accuracy jet_top jet_qcd condition_jet_pt; do
+    grep -q "<svg" "report/$figure.svg"
+done
+grep -q "<h1>Evaluation" report/report.html
 
 /usr/bin/python3 - <<'PY'
 import json, math
