@@ -115,42 +115,38 @@ std::vector<Category> make_categories() {
     return categories;
 }
 
-std::array<Response, 2> make_responses() {
-    Response tracker;
-    for (int j = 0; j < kVariables; ++j) {
-        tracker.gain[j] = 1.0;
-    }
-    // jet energy resolution 5 %, mass resolution 8 %, substructure smeared by
-    // calorimeter granularity, vertex significance by the track resolution
-    tracker.noise[kLogPt] = 0.05;
-    tracker.noise[kLogMass] = 0.08;
-    tracker.noise[kSoftDropLogit] = 0.25;
-    tracker.noise[kTau1Logit] = 0.10;
-    tracker.noise[kTau21Logit] = 0.20;
-    tracker.noise[kTau32Logit] = 0.20;
-    tracker.noise[kTau43Logit] = 0.25;
-    tracker.noise[kVertex] = 0.40;
-    // 90 % of the constituents are reconstructed, with 8 % fluctuations (merged and
-    // split clusters, noise hits)
-    tracker.shift[kLogMultiplicity] = std::log(0.90);
-    tracker.noise[kLogMultiplicity] = 0.08;
+// Detector noise per variable, in the variable's own scale, for the tracker region
+// and the forward region. In the tracker region: jet energy resolution 5 %, mass
+// resolution 8 %, substructure smeared by the calorimeter's granularity, the vertex
+// significance by the track resolution, and 8 % fluctuations of the constituent
+// count (merged and split clusters, noise hits). Beyond the tracker (|eta| > 2.5)
+// the calorimeter alone measures everything worse, and the vertex significance is
+// pure noise.
+// clang-format off
+constexpr std::array<std::array<double, kVariables>, 2> kNoise = {{
+    // log pt  log m  sd/m  tau1  tau21  tau32  tau43  vertex  log n
+    {  0.05,   0.08,  0.25, 0.10, 0.20,  0.20,  0.25,  0.40,   0.08},  // tracker
+    {  0.10,   0.15,  0.40, 0.20, 0.35,  0.35,  0.40,  0.50,   0.12},  // forward
+}};
+// clang-format on
 
-    // Beyond the tracker (|eta| > 2.5) there are no tracks: the calorimeter alone
-    // measures energy and mass worse, merges more constituents, and the vertex
-    // significance is pure noise (gain 0).
-    Response forward = tracker;
-    forward.noise[kLogPt] = 0.10;
-    forward.noise[kLogMass] = 0.15;
-    forward.noise[kSoftDropLogit] = 0.40;
-    forward.noise[kTau1Logit] = 0.20;
-    forward.noise[kTau21Logit] = 0.35;
-    forward.noise[kTau32Logit] = 0.35;
-    forward.noise[kTau43Logit] = 0.40;
-    forward.gain[kVertex] = 0.0;
-    forward.noise[kVertex] = 0.5;
-    forward.shift[kLogMultiplicity] = std::log(0.60);
-    forward.noise[kLogMultiplicity] = 0.12;
-    return {tracker, forward};
+// The fraction of constituents reconstructed: 90 % with tracks, 60 % without, where
+// the calorimeter merges neighbours.
+constexpr std::array<double, 2> kEfficiency = {0.90, 0.60};
+
+std::array<Response, 2> make_responses() {
+    std::array<Response, 2> responses;
+    for (int region = 0; region < 2; ++region) {
+        Response& response = responses[region];
+        for (int j = 0; j < kVariables; ++j) {
+            response.gain[j] = 1.0;
+            response.noise[j] = kNoise[region][j];
+        }
+        response.shift[kLogMultiplicity] = std::log(kEfficiency[region]);
+    }
+    // without tracks there is no vertex to measure: gain 0
+    responses[static_cast<int>(Region::forward)].gain[kVertex] = 0.0;
+    return responses;
 }
 
 }  // namespace
