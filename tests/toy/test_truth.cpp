@@ -117,6 +117,14 @@ TEST_CASE("the truth reproduces the generated scores outside the training range"
     check_truth_reproduces_generation(cs::toy::extended_selection(), false, 15000);
 }
 
+TEST_CASE("the truth reproduces the generated scores beyond the tracker") {
+    // forward jets see another detector: no vertex, worse resolutions
+    cs::toy::Selection forward = cs::toy::extended_selection();
+    forward.abs_eta_min = cs::toy::kTrackerEdge;
+    check_truth_reproduces_generation(forward, false, 10000);
+    check_truth_reproduces_generation(forward, true, 10000);
+}
+
 TEST_CASE("more conditions leave less spread: substructure narrows the truth") {
     const cs::toy::Generator generator(4, cs::toy::kTestStream);
     double spread_without = 0.0;

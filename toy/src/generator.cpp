@@ -63,7 +63,7 @@ struct Generator::Windows {
         double particle_width;  // and this spread around it
         NormalInterval window;  // the pt window in units of spread
     };
-    NormalInterval eta;
+    NormalInterval eta;    // |eta| in units of the eta width
     std::array<Pt, 2> pt;  // per region
 };
 
@@ -96,16 +96,18 @@ Generator::Generator(std::uint64_t seed, std::uint32_t stream, Selection selecti
                      const Model& model)
     : model_(model), random_(seed, stream), selection_(selection), tagger_(model) {
     if (!(selection_.pt_min > 0.0 && selection_.pt_max > selection_.pt_min &&
-          selection_.abs_eta_max > 0.0 &&
+          selection_.abs_eta_min >= 0.0 && selection_.abs_eta_max > selection_.abs_eta_min &&
           selection_.multiplicity_max >= selection_.multiplicity_min)) {
         throw std::invalid_argument(
-            "toy selection: expected 0 < pt_min < pt_max, abs_eta_max > 0 and "
+            "toy selection: expected 0 < pt_min < pt_max, 0 <= abs_eta_min < abs_eta_max and "
             "multiplicity_min <= multiplicity_max");
     }
 
     // detector-level log pt ~ N(mean, prior + noise) in the window; the particle level
     // given it shrinks towards the mean by prior / (prior + noise)
-    const double eta_limit = selection_.abs_eta_max / Model::kEtaWidth;
+    // |eta| is a half-normal cut to [abs_eta_min, abs_eta_max], with a random sign
+    const double eta_lower = selection_.abs_eta_min / Model::kEtaWidth;
+    const double eta_upper = selection_.abs_eta_max / Model::kEtaWidth;
     const double mean = model_.log_pt_mean();
     const double prior = model_.log_pt_width() * model_.log_pt_width();
     const auto pt_window = [&](Region region) {
@@ -117,7 +119,7 @@ Generator::Generator(std::uint64_t seed, std::uint32_t stream, Selection selecti
                                           (std::log(selection_.pt_max) - mean) / spread)};
     };
     windows_ = std::make_shared<const Windows>(
-        Windows{NormalInterval(-eta_limit, eta_limit),
+        Windows{NormalInterval(eta_lower, eta_upper),
                 {pt_window(Region::tracker), pt_window(Region::forward)}});
 }
 
@@ -145,7 +147,10 @@ Jet Generator::generate(std::uint64_t jet) const {
         const Category& category = categories[static_cast<std::size_t>(result.category)];
 
         // direction: eta a unit normal cut to the selection, phi flat
-        result.eta = Model::kEtaWidth * windows_->eta.draw(uniforms[kDrawEta]);
+        const bool backward = uniforms[kDrawEta] < 0.5;
+        const double magnitude_uniform = 2.0 * uniforms[kDrawEta] - (backward ? 0.0 : 1.0);
+        result.eta =
+            (backward ? -1.0 : 1.0) * Model::kEtaWidth * windows_->eta.draw(magnitude_uniform);
         result.phi = kPi * (2.0 * uniforms[kDrawPhi] - 1.0);
         const Region region = region_of(result.eta);
         const Response& response = model_.response(region);

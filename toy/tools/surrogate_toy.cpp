@@ -36,8 +36,9 @@ commands
       --range nominal|extended
                             nominal: pt 500-1000 GeV, |eta| < 2 (processed JetClass);
                             extended: pt 500-3000 GeV, |eta| < 4 (out-of-range studies)
-      --pt-min X --pt-max X --eta-max X --nparticles-min N --nparticles-max N
-                            override the range (detector-level values)
+      --pt-min X --pt-max X --eta-min X --eta-max X --nparticles-min N --nparticles-max N
+                            override the range (detector-level values; eta-min and
+                            eta-max bound |eta|: --eta-min 2.5 gives forward jets only)
       --compress L          HDF5 deflate level 0-9 (default 0)
   truth      the true score distribution for one jet's conditions, or for each row
              of a file
@@ -192,6 +193,7 @@ cs::toy::Selection selection_from(const Options& options) {
         range == "nominal" ? cs::toy::nominal_selection() : cs::toy::extended_selection();
     selection.pt_min = options.number("pt-min", selection.pt_min);
     selection.pt_max = options.number("pt-max", selection.pt_max);
+    selection.abs_eta_min = options.number("eta-min", selection.abs_eta_min);
     selection.abs_eta_max = options.number("eta-max", selection.abs_eta_max);
     selection.multiplicity_min =
         static_cast<int>(options.integer("nparticles-min", selection.multiplicity_min));

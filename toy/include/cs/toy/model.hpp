@@ -65,6 +65,7 @@ struct Response {
 struct Selection {
     double pt_min = 500.0;
     double pt_max = 1000.0;
+    double abs_eta_min = 0.0;  // above 0 for forward-only samples (abs_eta_min 2.5)
     double abs_eta_max = 2.0;
     int multiplicity_min = 1;
     int multiplicity_max = 100000;
