@@ -26,7 +26,7 @@ cmake --build build-demo -j "$jobs" --target surrogate >> build-demo.log
 export NODE_PATH=/usr/share/nodejs
 emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON > build-wasm.log
 cmake --build build-wasm -j "$jobs" --target surrogate_wasm >> build-wasm.log
-grep "WebAssembly module" build-wasm.log | tail -n 1
+cmake -DWASM=build-wasm/runtime/wasm/surrogate_wasm.wasm -P runtime/wasm/report-size.cmake
 
 web/assemble.sh build-wasm/page build-demo/tools/surrogate build-wasm
 echo "the page: http://127.0.0.1:$port/  (a demonstration surrogate, not a trained model;" \
