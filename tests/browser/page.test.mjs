@@ -274,6 +274,40 @@ function batchJets(n) {
   }));
 }
 
+await test("a local file: a corrupt one is refused with a message, the JSON mirror opens",
+  async () => {
+    await page.setInputFiles("#surrogate-local", {
+      name: "corrupt.surrogate", mimeType: "application/octet-stream",
+      buffer: Buffer.from("not a surrogate at all"),
+    });
+    await page.waitForFunction(() =>
+      document.getElementById("load-status").textContent.includes("corrupt.surrogate:"));
+    const status = await page.textContent("#load-status");
+    check(status.includes("not a usable surrogate file"), `status: ${status}`);
+    check(status.includes("The previous surrogate stays open"), `status: ${status}`);
+    const last = await query({ ...topJet, jet_pt: 660 }, 0.5);
+    check(last.reply.ok && last.reply.jets[0].member_quantiles.length === 11,
+      "the open surrogate changed after a refused file");
+
+    const mirror = join(scratch, "three.surrogate.json");
+    execFileSync(options.surrogate, ["demo-file", "--members", "3", "--json", "--output", mirror],
+      { stdio: "ignore" });
+    await page.setInputFiles("#surrogate-local", mirror);
+    await page.waitForFunction(() => window.surrogatePage.card?.n_members === 3 &&
+      window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 3, null,
+      { timeout: 30000 });
+    const card = await page.textContent("#card");
+    check(card.includes("3 × demonstration"), "the card does not show the 3 members");
+
+    // Back to the published file for the tests that follow.
+    await page.selectOption("#surrogate-list", "demonstration.surrogate");
+    await page.evaluate(() => document.getElementById("surrogate-list")
+      .dispatchEvent(new Event("change")));
+    await page.waitForFunction(() => window.surrogatePage.card?.n_members === 11 &&
+      window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 11, null,
+      { timeout: 30000 });
+  });
+
 await test("a CSV batch gives a table and a download in the command line's columns", async () => {
   const jets = batchJets(12);
   await uploadBatch("jets.csv", csvOf(jets));
