@@ -300,6 +300,8 @@ async function runQuery() {
 
   queryRunning = true;
   document.body.dataset.query = "running";
+  $("answer").classList.add("stale");
+  $("timing").textContent = "Computing…";
   const started = performance.now();
   const request = { type: "summarize", jets: [jet], levels: LEVELS, cuts: [cut] };
   const reply = await call(request);
@@ -316,6 +318,7 @@ async function runQuery() {
     `${page.card.n_members} members, ${LEVELS.length} quantile levels, one working point.`;
   queryRunning = false;
   document.body.dataset.query = "idle";
+  $("answer").classList.remove("stale");
   if (queryAgain) {
     queryAgain = false;
     runQuery();
