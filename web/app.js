@@ -179,7 +179,8 @@ function showCard(card) {
     ["description", card.description],
     ["members", `${card.n_members} (${members}), ${card.parameters_per_member} parameters each`],
     ["velocity field", card.architecture],
-    ["solver", `${card.solver}, atol ${printed(card.solver_atol)}, rtol ${printed(card.solver_rtol)}`],
+    ["solver",
+      `${card.solver}, atol ${printed(card.solver_atol)}, rtol ${printed(card.solver_rtol)}`],
     ["support", `${card.support_jets} training jets; out of support beyond Mahalanobis ` +
       `distance ${printed(card.support_threshold, 4)} or outside a condition's range`],
     ["file", `format ${card.format}, written by ${card.producer}`],

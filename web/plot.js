@@ -6,6 +6,7 @@
 import uPlot from "./vendor/uPlot.esm.js";
 
 const GRID_POINTS = 240;
+const BAND_EDGE = "rgba(33, 102, 172, 0.35)";
 
 // Density of one member at each grid score; null outside its quantile range.
 function memberDensity(levels, quantiles, grid) {
@@ -35,7 +36,8 @@ export function densityData(summary) {
     low -= 1e-6;
     high += 1e-6;
   }
-  const grid = Array.from({ length: GRID_POINTS }, (_, g) => low + ((high - low) * g) / (GRID_POINTS - 1));
+  const step = (high - low) / (GRID_POINTS - 1);
+  const grid = Array.from({ length: GRID_POINTS }, (_, g) => low + step * g);
   const perMember = members.map((q) => memberDensity(levels, q, grid));
   const lower = [];
   const upper = [];
@@ -92,9 +94,9 @@ export class DensityPlot {
 
   options(nMembers) {
     const series = [
-      { label: "score" , value: (u, v) => (v == null ? "" : v.toFixed(4)) },
-      { label: "lowest member", stroke: "rgba(33, 102, 172, 0.35)", width: 1, points: { show: false } },
-      { label: "highest member", stroke: "rgba(33, 102, 172, 0.35)", width: 1, points: { show: false } },
+      { label: "score" },
+      { label: "lowest member", stroke: BAND_EDGE, width: 1, points: { show: false } },
+      { label: "highest member", stroke: BAND_EDGE, width: 1, points: { show: false } },
       { label: "ensemble", stroke: "#08306b", width: 2.5, points: { show: false } },
     ];
     for (let m = 0; m < nMembers; m++) {

@@ -59,7 +59,8 @@ async function test(name, body) {
     console.log(`ok    ${name} (${Date.now() - started} ms)`);
   } catch (error) {
     results.push({ name, ok: false });
-    console.log(`FAIL  ${name}\n      ${String(error.stack || error).split("\n").join("\n      ")}`);
+    const detail = String(error.stack || error).split("\n").join("\n      ");
+    console.log(`FAIL  ${name}\n      ${detail}`);
   }
 }
 

@@ -18,7 +18,8 @@ surrogate="$native/tools/surrogate"
 "$root/web/assemble.sh" "$wasm/page" "$surrogate" "$wasm"
 
 # A free port on 127.0.0.1, then a static server that is stopped however this ends.
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')"
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$wasm/page" \
     > "$wasm/page-server.log" 2>&1 &
 server=$!
