@@ -74,6 +74,23 @@ function same(actual, expected, what) {
   check(actual === expected, `${what}: page ${actual}, command line ${expected}`);
 }
 
+// Printed numbers of the page and the command line. Here they agree digit for digit;
+// a machine whose native build rounds differently (other vector widths, fused
+// multiply-add) may change the last printed digit, so a number may also differ by 1e-6
+// relative, a few float32 roundings of the network. The count of exact matches is kept.
+const agreement = { exact: 0, close: 0 };
+function agrees(actual, expected, what) {
+  if (actual === expected) {
+    agreement.exact += 1;
+    return;
+  }
+  const a = Number(actual);
+  const b = Number(expected);
+  const tolerance = 1e-6 * Math.max(Math.abs(a), Math.abs(b)) + 1e-12;
+  check(Math.abs(a - b) <= tolerance, `${what}: page ${actual}, command line ${expected}`);
+  agreement.close += 1;
+}
+
 // ---- the browser ---------------------------------------------------------------
 
 const profile = mkdtempSync(join(tmpdir(), "cs-chromium-"));
@@ -153,33 +170,33 @@ await test("one jet gives the numbers the command line prints", async () => {
     "--per-member"]);
   for (const name of ["mean_score", "aleatoric_std", "epistemic_std", "total_std",
     "same_noise_spread"]) {
-    same(printed(summary[name]), cli[name], name);
+    agrees(printed(summary[name]), cli[name], name);
   }
-  same(printed(summary.tag_probability[0]), cli["tag_probability_0.5"], "tag probability");
-  same(printed(summary.tag_probability_std[0]), cli["tag_probability_std_0.5"],
+  agrees(printed(summary.tag_probability[0]), cli["tag_probability_0.5"], "tag probability");
+  agrees(printed(summary.tag_probability_std[0]), cli["tag_probability_std_0.5"],
     "tag probability spread");
   LEVELS.forEach((level, l) => {
     const name = printed(level);
-    same(printed(summary.quantiles[l]), cli[`quantile_${name}`], `quantile ${name}`);
-    same(printed(summary.quantile_lower[l]), cli[`quantile_lower_${name}`], `lower ${name}`);
-    same(printed(summary.quantile_upper[l]), cli[`quantile_upper_${name}`], `upper ${name}`);
+    agrees(printed(summary.quantiles[l]), cli[`quantile_${name}`], `quantile ${name}`);
+    agrees(printed(summary.quantile_lower[l]), cli[`quantile_lower_${name}`], `lower ${name}`);
+    agrees(printed(summary.quantile_upper[l]), cli[`quantile_upper_${name}`], `upper ${name}`);
   });
   summary.member_quantiles.forEach((quantiles, m) => {
-    same(printed(summary.member_tag_probability[m][0]), cli[`member${m}_tag_probability_0.5`],
+    agrees(printed(summary.member_tag_probability[m][0]), cli[`member${m}_tag_probability_0.5`],
       `member ${m} tag probability`);
     quantiles.forEach((value, l) => {
-      same(printed(value), cli[`member${m}_quantile_${printed(LEVELS[l])}`],
+      agrees(printed(value), cli[`member${m}_quantile_${printed(LEVELS[l])}`],
         `member ${m} quantile ${printed(LEVELS[l])}`);
     });
   });
-  same(printed(summary.support.distance), cli.support_distance, "support distance");
+  agrees(printed(summary.support.distance), cli.support_distance, "support distance");
   same(summary.support.out_of_support ? "1" : "0", cli.out_of_support, "out of support");
 
   // What the page prints is the command line's text.
   const median = await page.textContent('#quantile-table tr[data-level="0.5"] td');
-  same(median, cli["quantile_0.5"], "the median shown in the table");
+  agrees(median, cli["quantile_0.5"], "the median shown in the table");
   const shown = await page.textContent('#moments tr[data-quantity="tag probability"] td');
-  same(shown, cli["tag_probability_0.5"], "the tag probability shown in the table");
+  agrees(shown, cli["tag_probability_0.5"], "the tag probability shown in the table");
   check(await page.isHidden("#support-warning"), "a jet inside the support shows the warning");
 });
 
@@ -187,9 +204,9 @@ await test("a different working point changes the tag probability as the command
   async () => {
     const last = await query(topJet, 0.9);
     const [cli] = cliQuery([topJet], ["--levels", LEVELS.map(String).join(","), "--cuts", "0.9"]);
-    same(printed(last.reply.jets[0].tag_probability[0]), cli["tag_probability_0.9"],
+    agrees(printed(last.reply.jets[0].tag_probability[0]), cli["tag_probability_0.9"],
       "tag probability at 0.9");
-    same(printed(last.reply.jets[0].tag_probability_std[0]), cli["tag_probability_std_0.9"],
+    agrees(printed(last.reply.jets[0].tag_probability_std[0]), cli["tag_probability_std_0.9"],
       "its spread");
   });
 
@@ -341,7 +358,10 @@ await test("a CSV batch gives a table and a download in the command line's colum
     "0.5"], { encoding: "utf8" });
   const [cliHeader, ...cliRows] = cli.trim().split("\n");
   same(header, cliHeader, "CSV header");
-  cliRows.forEach((row, j) => same(rows[j], row, `CSV row ${j + 1}`));
+  cliRows.forEach((row, j) => {
+    const cells = rows[j].split(",");
+    row.split(",").forEach((cell, c) => agrees(cells[c], cell, `CSV row ${j + 1}, cell ${c + 1}`));
+  });
 });
 
 await test("a long batch shows progress and can be cancelled", async () => {
@@ -381,6 +401,8 @@ rmSync(profile, { recursive: true, force: true });
 rmSync(scratch, { recursive: true, force: true });
 
 const failed = results.filter((result) => !result.ok).length;
+console.log(`${agreement.exact} numbers as the command line prints them, ` +
+  `${agreement.close} others within 1e-6 relative`);
 console.log(`screenshots and timings in ${options.artifacts}`);
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
