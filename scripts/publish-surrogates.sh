@@ -6,16 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 output="${1:-models/published}"
-work=build-publish/work
+work="${CS_PUBLISH_WORK:-build-publish/work}"
 epochs="${CS_PUBLISH_EPOCHS:-150}"
 start=$(date +%s)
 
-scripts/install-deps.sh all
-cmake -S . -B build-publish -DCMAKE_BUILD_TYPE=Release -DCS_BUILD_TESTS=OFF \
-      -DCS_BUILD_BENCH=OFF > build-publish.log
-cmake --build build-publish -j "${CS_JOBS:-2}" \
-      --target surrogate surrogate-toy surrogate-train surrogate-evaluate >> build-publish.log
-bin=build-publish
+# CS_PUBLISH_BUILD names an existing build folder to take the programs from.
+bin="${CS_PUBLISH_BUILD:-build-publish}"
+if [[ -z "${CS_PUBLISH_BUILD:-}" ]]; then
+    scripts/install-deps.sh all
+    cmake -S . -B build-publish -DCMAKE_BUILD_TYPE=Release -DCS_BUILD_TESTS=OFF \
+          -DCS_BUILD_BENCH=OFF > build-publish.log
+    cmake --build build-publish -j "${CS_JOBS:-2}" \
+          --target surrogate surrogate-toy surrogate-train surrogate-evaluate >> build-publish.log
+fi
 mkdir -p "$work" "$output"
 
 echo "toy experiment: 200 000 training and 20 000 test jets (seed 2024)"
@@ -40,11 +43,13 @@ for name in toy-cfm toy-variational; do
     echo "evaluating $name"
     "$bin/evaluation/surrogate-evaluate" "$work/$name.surrogate" --data "$work/toy_test.h5" \
         --max-jets 20000 --spread-jets 400 --truth toy --truth-jets 300 --truth-draws 2000 \
-        --seed 2024 --output "$work/$name.evaluation.json"
+        --seed 2024 --output "$work/$name.evaluation.json" --report "$work/$name.report"
     "$bin/tools/surrogate" inspect "$work/$name.surrogate" > "$work/$name.card.txt"
     "$bin/tools/surrogate" inspect "$work/$name.surrogate" --format json > "$work/$name.card.json"
     for suffix in surrogate evaluation.json card.txt card.json metrics.jsonl; do
         cp "$work/$name.$suffix" "$output/$name.$suffix"
     done
+    rm -rf "$output/$name.report"
+    cp -r "$work/$name.report" "$output/$name.report"
 done
 echo "published to $output in $(( $(date +%s) - start )) s"
