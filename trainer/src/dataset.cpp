@@ -51,9 +51,14 @@ PreparedData prepare_data(const data::Table& table, const DataOptions& options) 
         prepared.normalization = data::fit_normalization(train, options.conditions);
     } else if (options.normalization == "jetclass") {
         prepared.normalization = data::jetclass_normalization(options.conditions);
+    } else if (options.normalization == "given") {
+        if (options.given_normalization.names != options.conditions) {
+            throw TrainingError("data: the given normalization is not of the named conditions");
+        }
+        prepared.normalization = options.given_normalization;
     } else {
         throw TrainingError("data: unknown normalization \"" + options.normalization +
-                            "\" (expected fit or jetclass)");
+                            "\" (expected fit, jetclass or given)");
     }
     data::normalize(train, prepared.normalization);
     data::normalize(validation, prepared.normalization);

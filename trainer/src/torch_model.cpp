@@ -167,6 +167,41 @@ torch::Tensor FlowModel::velocity(const Weights& weights, const torch::Tensor& t
     return state.squeeze(1);
 }
 
+std::pair<torch::Tensor, torch::Tensor> FlowModel::velocity_and_derivative(
+    const Weights& weights, const torch::Tensor& t, const torch::Tensor& x,
+    const torch::Tensor& c) const {
+    const torch::Tensor angles = t.unsqueeze(1) * frequencies_.to(t.dtype()).unsqueeze(0);
+    const torch::Tensor embedding = torch::cat({torch::cos(angles), torch::sin(angles)}, 1);
+    // the state's column in every block input [embedding, state, conditions]
+    const int64_t state_column = embedding.size(1);
+
+    torch::Tensor state = x.unsqueeze(1);
+    torch::Tensor tangent = torch::ones_like(state);  // d state / d x
+    size_t layer = 0;
+    for (uint32_t b = 0; b < architecture_.n_blocks; ++b) {
+        torch::Tensor hidden = torch::cat({embedding, state, c}, 1);
+        torch::Tensor hidden_tangent;
+        for (uint32_t l = 0; l < architecture_.layers_per_block; ++l) {
+            const Layer& linear = weights[layer++];
+            if (l == 0) {
+                // only the state column of the block input moves with x
+                hidden_tangent = tangent * linear.weight.select(1, state_column).unsqueeze(0);
+            } else {
+                // elu'(a) is 1 for a > 0 and exp(a) = elu(a) + 1 otherwise
+                const torch::Tensor activated = torch::elu(hidden);
+                hidden_tangent = hidden_tangent * torch::where(hidden > 0, torch::ones_like(hidden),
+                                                               activated + 1.0);
+                hidden = activated;
+                hidden_tangent = torch::matmul(hidden_tangent, linear.weight.t());
+            }
+            hidden = torch::nn::functional::linear(hidden, linear.weight, linear.bias);
+        }
+        state = hidden;
+        tangent = hidden_tangent;
+    }
+    return {state.squeeze(1), tangent.squeeze(1)};
+}
+
 std::vector<float> FlowModel::flat_mean() const {
     return flatten_pairs(weight_mean_, bias_mean_);
 }
@@ -201,13 +236,24 @@ Weights unflatten(const format::Architecture& architecture, int64_t n_conditions
         torch::from_blob(const_cast<float*>(flat.data()), {static_cast<int64_t>(flat.size())},
                          torch::TensorOptions().dtype(torch::kFloat32))
             .to(options, false, true);
+    return unflatten(architecture, n_conditions, all);
+}
+
+Weights unflatten(const format::Architecture& architecture, int64_t n_conditions,
+                  const torch::Tensor& flat) {
+    const auto expected = static_cast<int64_t>(
+        format::parameter_count(architecture, static_cast<uint64_t>(n_conditions)));
+    if (flat.dim() != 1 || flat.size(0) != expected) {
+        throw TrainingError("weights: expected a flat tensor of " + std::to_string(expected) +
+                            " numbers, got " + std::to_string(flat.numel()));
+    }
     Weights weights;
     int64_t offset = 0;
     for (const auto& [out, in] : layer_shapes(architecture, n_conditions)) {
         Layer layer;
-        layer.weight = all.slice(0, offset, offset + out * in).view({out, in});
+        layer.weight = flat.slice(0, offset, offset + out * in).view({out, in});
         offset += out * in;
-        layer.bias = all.slice(0, offset, offset + out);
+        layer.bias = flat.slice(0, offset, offset + out);
         offset += out;
         weights.push_back(layer);
     }
@@ -252,6 +298,32 @@ torch::Tensor solve_rk4(const FlowModel& model, const Weights& weights, const to
         x = x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
     }
     return x;
+}
+
+torch::Tensor log_likelihood(const FlowModel& model, const Weights& weights, const torch::Tensor& x,
+                             const torch::Tensor& c, uint32_t steps) {
+    if (steps == 0) {
+        throw TrainingError("log_likelihood: the RK4 solve needs at least one step");
+    }
+    const double h = 1.0 / steps;
+    auto field = [&](double t, const torch::Tensor& state) {
+        return model.velocity_and_derivative(weights, torch::full_like(state, t), state, c);
+    };
+
+    // (x, log det) from t = 0 to t = 1; log det does not feed back into the field
+    torch::Tensor state = x;
+    torch::Tensor log_det = torch::zeros_like(x);
+    for (uint32_t step = 0; step < steps; ++step) {
+        const double t = step * h;
+        const auto [v1, d1] = field(t, state);
+        const auto [v2, d2] = field(t + 0.5 * h, state + 0.5 * h * v1);
+        const auto [v3, d3] = field(t + 0.5 * h, state + 0.5 * h * v2);
+        const auto [v4, d4] = field(t + h, state + h * v3);
+        state = state + h / 6.0 * (v1 + 2.0 * v2 + 2.0 * v3 + v4);
+        log_det = log_det + h / 6.0 * (d1 + 2.0 * d2 + 2.0 * d3 + d4);
+    }
+    const double log_normalization = 0.5 * std::log(2.0 * kPi);
+    return -0.5 * state.square() - log_normalization + log_det;
 }
 
 VelocityValues torch_velocity(const format::Architecture& architecture, std::size_t n_conditions,

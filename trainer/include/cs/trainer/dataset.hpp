@@ -30,9 +30,11 @@ struct DataOptions {
     bool drop_bad_rows = false;
     double validation_fraction = 0.1;
     uint64_t split_seed = 7;
-    // "fit" (mean and standard deviation of the training rows) or "jetclass" (the
-    // reference's fixed constants, DESIGN.md).
+    // "fit" (mean and standard deviation of the training rows), "jetclass" (the
+    // reference's fixed constants, DESIGN.md) or "given" (given_normalization, for
+    // instance that of a surrogate file a chain starts from).
     std::string normalization = "fit";
+    data::Normalization given_normalization;
     std::size_t max_rows = data::kAllRows;
 };
 

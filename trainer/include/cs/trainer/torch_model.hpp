@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "cs/format.hpp"
@@ -43,6 +44,14 @@ class FlowModel : public torch::nn::Module {
     torch::Tensor velocity(const Weights& weights, const torch::Tensor& t, const torch::Tensor& x,
                            const torch::Tensor& c) const;
 
+    // v and dv/dx in one pass. The state is one number, so dv/dx is a forward-mode
+    // derivative: a second scalar per row carried through every layer (a linear layer
+    // maps it by W, an ELU multiplies it by elu'(a)). Differentiable in the weights.
+    std::pair<torch::Tensor, torch::Tensor> velocity_and_derivative(const Weights& weights,
+                                                                    const torch::Tensor& t,
+                                                                    const torch::Tensor& x,
+                                                                    const torch::Tensor& c) const;
+
     // Flat float32 vectors in the file's layout.
     std::vector<float> flat_mean() const;
     std::vector<float> flat_rho() const;
@@ -64,6 +73,9 @@ class FlowModel : public torch::nn::Module {
 Weights unflatten(const format::Architecture& architecture, int64_t n_conditions,
                   const std::vector<float>& flat, const torch::TensorOptions& options);
 std::vector<float> flatten(const Weights& weights);
+// The same layers as views into one flat tensor [n_weights]: gradients flow to it.
+Weights unflatten(const format::Architecture& architecture, int64_t n_conditions,
+                  const torch::Tensor& flat);
 
 // The CFM loss of DESIGN.md for targets x [n] and conditions c [n, C]:
 // t ~ U(0, 1), z ~ N(0, 1), y = (1 - t) x + (s + (1 - s) t) z, u = (1 - s) z - x,
@@ -74,6 +86,12 @@ torch::Tensor cfm_loss(const FlowModel& model, const Weights& weights, const tor
 // Fixed-step RK4 from t0 to t1 for states x0 [n], the runtime's scheme.
 torch::Tensor solve_rk4(const FlowModel& model, const Weights& weights, const torch::Tensor& x0,
                         const torch::Tensor& c, double t0, double t1, uint32_t steps);
+
+// The exact log-likelihood log p(x | c) = log N(z; 0, 1) + integral_0^1 dv/dx dt of
+// DESIGN.md, integrating (x, log det) from t = 0 (data) to t = 1 (noise) with `steps`
+// fixed RK4 steps. Returns [n]; differentiable in the weights.
+torch::Tensor log_likelihood(const FlowModel& model, const Weights& weights, const torch::Tensor& x,
+                             const torch::Tensor& c, uint32_t steps);
 
 // A CPU generator seeded from (seed, stream, counter) by a hash, so that the noise
 // of any step can be recreated from counters alone (exact resume).
