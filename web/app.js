@@ -32,6 +32,7 @@ const page = {
   queries: 0,
   last: null,
   batch: null,
+  draws: null,
   errors: [],
 };
 window.surrogatePage = page;
@@ -408,6 +409,54 @@ function fillQuantiles(summary) {
   }
 }
 
+// ---- Monte Carlo draws ----------------------------------------------------------
+
+const MAX_DRAWS = 100000;
+
+async function runDraws() {
+  const status = $("draw-status");
+  status.classList.remove("error");
+  const { jet, error } = readJet();
+  const n = Number($("draw-count").value);
+  const seed = Number($("draw-seed").value);
+  let problem = error;
+  if (!problem && !(Number.isInteger(n) && n >= 1 && n <= MAX_DRAWS)) {
+    problem = `draws: enter a whole number from 1 to ${MAX_DRAWS}`;
+  }
+  if (!problem && !(Number.isSafeInteger(seed) && seed >= 0)) {
+    problem = "seed: enter a whole number from 0 up";
+  }
+  if (problem) {
+    status.textContent = problem;
+    status.classList.add("error");
+    return;
+  }
+
+  $("draw-run").disabled = true;
+  status.textContent = `Drawing ${n} scores…`;
+  const reply = await call({ type: "sample", jets: [jet], n, seed });
+  $("draw-run").disabled = false;
+  if (!reply.ok) {
+    status.textContent = reply.error;
+    status.classList.add("error");
+    page.draws = null;
+    $("draw-download").disabled = true;
+    return;
+  }
+
+  // The command line's columns: the jet's index, the draw, its member, the score.
+  const lines = ["jet,draw,member,score"];
+  reply.scores.forEach((score, k) => lines.push(`0,${k},${reply.members[k]},${printed(score)}`));
+  page.draws = { jet, n, seed, csv: lines.join("\n") + "\n" };
+  const cut = readCut() ?? 0.5;
+  const mean = reply.scores.reduce((sum, score) => sum + score, 0) / n;
+  const above = reply.scores.filter((score) => score > cut).length / n;
+  status.textContent = `${n} draws with seed ${seed}: mean score ${short(mean)}, a share of ` +
+    `${short(above)} above the cut ${printed(cut)} (Monte Carlo error about ` +
+    `${short(Math.sqrt(Math.max(above * (1 - above), 1 / n) / n))}).`;
+  $("draw-download").disabled = false;
+}
+
 // ---- batch mode ---------------------------------------------------------------
 
 let batchRun = null;
@@ -524,14 +573,11 @@ function showBatchTable(columns, records) {
   table.append(caption, head, body);
 }
 
-function downloadBatch() {
-  if (!page.batch || !page.batch.csv) {
-    return;
-  }
-  const blob = new Blob([page.batch.csv], { type: "text/csv" });
+function download(text, name) {
+  const blob = new Blob([text], { type: "text/csv" });
   const link = element("a");
   link.href = URL.createObjectURL(blob);
-  link.download = page.batch.file.replace(/\.csv$/i, "") + "-surrogate.csv";
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
@@ -580,7 +626,20 @@ $("batch-cancel").addEventListener("click", () => {
     batchRun.cancelled = true;
   }
 });
-$("batch-download").addEventListener("click", downloadBatch);
+$("batch-download").addEventListener("click", () => {
+  if (page.batch?.csv) {
+    download(page.batch.csv, page.batch.file.replace(/\.csv$/i, "") + "-surrogate.csv");
+  }
+});
+$("draw-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  runDraws();
+});
+$("draw-download").addEventListener("click", () => {
+  if (page.draws) {
+    download(page.draws.csv, `draws-seed-${page.draws.seed}.csv`);
+  }
+});
 $("all-levels").addEventListener("change", () => {
   if (page.last?.reply?.ok) {
     fillQuantiles(page.last.reply.jets[0]);

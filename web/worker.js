@@ -1,6 +1,7 @@
 // The Web Worker that runs the WebAssembly runtime, so the page never waits on a
 // computation. Messages in: {id, type: "open", bytes} or {id, type: "summarize",
-// jets, levels, cuts}; out: {id, ok, ...} with the runtime's answer or its error.
+// jets, levels, cuts} or {id, type: "sample", jets, n, seed}; out: {id, ok, ...} with
+// the runtime's answer or its error.
 import createSurrogateModule from "./wasm/surrogate_wasm.mjs";
 
 const runtime = createSurrogateModule().then(
@@ -15,6 +16,10 @@ function answer(module, message) {
   if (message.type === "summarize") {
     const request = { jets: message.jets, levels: message.levels, cuts: message.cuts };
     return JSON.parse(module.summarize(JSON.stringify(request)));
+  }
+  if (message.type === "sample") {
+    const request = { jets: message.jets, n: message.n, seed: message.seed };
+    return JSON.parse(module.sample(JSON.stringify(request)));
   }
   return { ok: false, error: `unknown request "${message.type}"` };
 }

@@ -1,7 +1,7 @@
 // The runtime as seen from JavaScript: open a surrogate file, read its card, summarize
-// jets. Every call answers a JSON string, {"ok": true, ...} or {"ok": false, "error":
-// "..."}; no C++ exception ever reaches JavaScript. Numbers are written with "%.8g",
-// as the `surrogate` command prints them, so the page shows the command's numbers.
+// jets, draw Monte Carlo scores. Every call answers a JSON string, {"ok": true, ...}
+// or {"ok": false, "error": "..."}; no C++ exception ever reaches JavaScript. Numbers
+// are written with "%.8g", as the `surrogate` command prints them.
 #include <emscripten/bind.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cs/format.hpp"
+#include "cs/runtime/ensemble.hpp"
 #include "cs/surrogate.hpp"
 
 namespace {
@@ -27,6 +28,7 @@ std::unique_ptr<cs::Surrogate> current;
 constexpr size_t kMaxJetsPerCall = 10000;
 constexpr size_t kMaxLevels = 999;
 constexpr size_t kMaxCuts = 100;
+constexpr double kMaxDraws = 100000;
 
 class Json {
   public:
@@ -350,9 +352,75 @@ std::string summarize(const std::string& request_text) {
     });
 }
 
+// A whole number in [low, high] from request[name].
+uint64_t whole_number(const rapidjson::Value& request, const char* name, double low, double high) {
+    if (!request.HasMember(name) || !request[name].IsNumber()) {
+        throw std::runtime_error(std::string("request: \"") + name + "\" must be a number");
+    }
+    const double value = request[name].GetDouble();
+    if (!(value >= low && value <= high) || value != std::floor(value)) {
+        throw std::runtime_error(std::string("request: ") + name + " = " + std::to_string(value) +
+                                 "; expected a whole number from " + std::to_string(low) + " to " +
+                                 std::to_string(high));
+    }
+    return static_cast<uint64_t>(value);
+}
+
+// request: {"jets": [one jet], "n": draws, "seed": seed}. Monte Carlo scores from the
+// ensemble, addressed as jet 0 of `surrogate sample --n N --seed S`, with the member
+// that gave each draw.
+std::string sample(const std::string& request_text) {
+    return guarded([&] {
+        const cs::Surrogate& surrogate = opened();
+        rapidjson::Document request;
+        request.Parse<rapidjson::kParseFullPrecisionFlag>(request_text.c_str());
+        if (request.HasParseError() || !request.IsObject()) {
+            throw std::runtime_error("request: not a JSON object");
+        }
+        const auto jets = request_jets(request);
+        if (jets.size() != 1) {
+            throw std::runtime_error("request: sample takes one jet");
+        }
+        const auto n = static_cast<uint32_t>(whole_number(request, "n", 1, kMaxDraws));
+        const uint64_t seed = whole_number(request, "seed", 0, 9007199254740991.0);
+
+        // The check names a missing, unknown or non-finite condition.
+        surrogate.check_support(jets[0]);
+        const auto names = surrogate.condition_names();
+        Eigen::MatrixXd conditions(1, static_cast<Eigen::Index>(names.size()));
+        for (size_t c = 0; c < names.size(); ++c) {
+            conditions(0, static_cast<Eigen::Index>(c)) = jets[0].at(names[c]);
+        }
+        const auto& ensemble = surrogate.ensemble();
+        Eigen::Matrix<uint32_t, Eigen::Dynamic, Eigen::Dynamic> members;
+        const Eigen::MatrixXd scores =
+            ensemble.sample(conditions, n, seed, 0, ensemble.default_solver(), -1, &members);
+
+        Json json;
+        json.begin_object();
+        json.key("ok");
+        json.flag(true);
+        json.key("scores");
+        json.begin_array();
+        for (Eigen::Index k = 0; k < scores.cols(); ++k) {
+            json.number(scores(0, k));
+        }
+        json.end_array();
+        json.key("members");
+        json.begin_array();
+        for (Eigen::Index k = 0; k < members.cols(); ++k) {
+            json.number(members(0, k));
+        }
+        json.end_array();
+        json.end_object();
+        return json.str();
+    });
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(classifier_surrogates) {
     emscripten::function("openSurrogate", &open_surrogate);
     emscripten::function("summarize", &summarize);
+    emscripten::function("sample", &sample);
 }

@@ -22,6 +22,8 @@ createSurrogateModule().then((module) => {
   expectFailure(module.openSurrogate("{\"magic\": 5}"), "not a usable surrogate file",
     "a JSON file with a wrong magic");
   expectFailure(module.summarize("not json"), "no surrogate is open", "a bad request");
+  expectFailure(module.sample(JSON.stringify({ jets: [{}], n: 10, seed: 1 })),
+    "no surrogate is open", "sample before open");
   console.log("the bindings return every error as a message");
 }).catch((error) => {
   console.error(error);

@@ -210,6 +210,35 @@ await test("a different working point changes the tag probability as the command
       "its spread");
   });
 
+await test("Monte Carlo draws with a seed are the draws of surrogate sample", async () => {
+  await query(topJet, 0.5);
+  await page.fill("#draw-count", "0");
+  await page.click("#draw-run");
+  const refused = await page.textContent("#draw-status");
+  check(refused.includes("whole number from 1"), `n = 0: ${refused}`);
+
+  await page.fill("#draw-count", "300");
+  await page.fill("#draw-seed", "7");
+  await page.click("#draw-run");
+  await page.waitForFunction(() => window.surrogatePage.draws?.seed === 7 &&
+    window.surrogatePage.draws?.n === 300, null, { timeout: 30000 });
+  const draws = await page.evaluate(() => window.surrogatePage.draws.csv);
+  const input = join(scratch, "jet.csv");
+  writeFileSync(input, csvOf([topJet]));
+  const cli = execFileSync(options.surrogate, ["sample", options.file, "--input", input, "--n",
+    "300", "--seed", "7"], { encoding: "utf8" });
+  const pageLines = draws.trim().split("\n");
+  const cliLines = cli.trim().split("\n");
+  same(pageLines.length, cliLines.length, "lines of draws");
+  same(pageLines[0], cliLines[0], "header");
+  cliLines.slice(1).forEach((line, k) => {
+    const [jet, draw, member, score] = line.split(",");
+    const cells = pageLines[k + 1].split(",");
+    same(cells.slice(0, 3).join(","), [jet, draw, member].join(","), `draw ${k}: its member`);
+    agrees(cells[3], score, `draw ${k}: score`);
+  });
+});
+
 await test("single-jet answer time (11 members, 99 quantiles, one tag probability)", async () => {
   const times = [];
   const runtimeTimes = [];
