@@ -320,6 +320,14 @@ void write_summary(Json& json, const cs::JetSummary& summary) {
     json.end_object();
 }
 
+// Numbers are parsed to the nearest double, as strtod reads the command line's input.
+void parse_request(const std::string& text, rapidjson::Document& request) {
+    request.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str());
+    if (request.HasParseError() || !request.IsObject()) {
+        throw std::runtime_error("request: not a JSON object");
+    }
+}
+
 // request: {"jets": [{name: value, ...}, ...], "levels": [...], "cuts": [...]}. The
 // jets are answered as one batch, through the file's default solver, as
 // `surrogate query` answers the jets of one input file.
@@ -327,10 +335,7 @@ std::string summarize(const std::string& request_text) {
     return guarded([&] {
         const cs::Surrogate& surrogate = opened();
         rapidjson::Document request;
-        request.Parse<rapidjson::kParseFullPrecisionFlag>(request_text.c_str());
-        if (request.HasParseError() || !request.IsObject()) {
-            throw std::runtime_error("request: not a JSON object");
-        }
+        parse_request(request_text, request);
         cs::QueryOptions query;
         query.quantile_levels = number_list(request, "levels", kMaxLevels);
         query.cuts = number_list(request, "cuts", kMaxCuts);
@@ -373,10 +378,7 @@ std::string sample(const std::string& request_text) {
     return guarded([&] {
         const cs::Surrogate& surrogate = opened();
         rapidjson::Document request;
-        request.Parse<rapidjson::kParseFullPrecisionFlag>(request_text.c_str());
-        if (request.HasParseError() || !request.IsObject()) {
-            throw std::runtime_error("request: not a JSON object");
-        }
+        parse_request(request_text, request);
         const auto jets = request_jets(request);
         if (jets.size() != 1) {
             throw std::runtime_error("request: sample takes one jet");
