@@ -22,7 +22,7 @@ done
 
 # The plotting library, exactly as the lockfile pins it.
 if [[ ! -f "$web/node_modules/uplot/dist/uPlot.esm.js" ]]; then
-    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$web" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 fi
 
 rm -rf "$out"

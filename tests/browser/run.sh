@@ -14,7 +14,7 @@ native="$(cd "$1" && pwd)"
 wasm="$(cd "$2" && pwd)"
 surrogate="$native/tools/surrogate"
 
-(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$here" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
 "$root/web/assemble.sh" "$wasm/page" "$surrogate" "$wasm"
 
 # A free port on 127.0.0.1, then a static server that is stopped however this ends.
