@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "cs/format_io.hpp"
 #include "cs/trainer/chain.hpp"
 #include "cs/trainer/options.hpp"
 #include "cs/trainer/torch_model.hpp"
@@ -141,6 +142,409 @@ StepOutcome adam_mcmc_step(ChainState& state, const LossFunction& loss,
     ++state.step;
     outcome.loss = state.loss;
     return outcome;
+}
+
+// ---- chains over the flow's weights ----
+
+namespace {
+
+// Streams of seeded_generator() for a chain; the training loop's are 1 to 4.
+enum ChainStream : uint64_t {
+    kChainShuffle = 11,
+    kChainProposal = 12,
+};
+
+torch::Device chain_device(const std::string& name) {
+    const bool cuda = torch::cuda::is_available();
+    if (name == "cpu" || (name == "auto" && !cuda)) {
+        return torch::kCPU;
+    }
+    if ((name == "cuda" || name == "auto") && cuda) {
+        return torch::kCUDA;
+    }
+    if (name == "cuda") {
+        throw TrainingError("device: cuda was asked for, but this LibTorch sees no CUDA device");
+    }
+    throw TrainingError("device: unknown \"" + name + "\" (expected auto, cpu or cuda)");
+}
+
+AdamMcmcOptions step_options(const ChainOptions& options) {
+    AdamMcmcOptions step;
+    step.temperature = options.temperature;
+    step.sigma = options.sigma;
+    step.sigma_direction = options.sigma_direction;
+    step.learning_rate = options.learning_rate;
+    step.beta1 = options.beta1;
+    step.beta2 = options.beta2;
+    step.fixed_batch = options.fixed_batch;
+    step.restart_after = options.restart_after;
+    return step;
+}
+
+std::string text(double value) {
+    std::ostringstream stream;
+    stream.precision(17);
+    stream << value;
+    return stream.str();
+}
+
+// Identifies the chain a checkpoint belongs to.
+std::string chain_fingerprint(const ChainOptions& options, const PreparedData& data) {
+    std::string run;
+    for (const auto& [name, value] : describe(options)) {
+        if (name != "device" && name != "threads" && name != "chunk_rows") {
+            run += name + "=" + value + " ";
+        }
+    }
+    return run + "rows=" + std::to_string(data.train.rows());
+}
+
+void write_number(torch::serialize::OutputArchive& archive, const std::string& key,
+                  uint64_t value) {
+    archive.write(key, torch::tensor(static_cast<int64_t>(value), torch::kInt64));
+}
+
+uint64_t read_number(torch::serialize::InputArchive& archive, const std::string& key) {
+    torch::Tensor value;
+    archive.read(key, value);
+    return static_cast<uint64_t>(value.item<int64_t>());
+}
+
+torch::Tensor text_tensor(const std::string& value) {
+    return torch::tensor(std::vector<int64_t>(value.begin(), value.end()), torch::kInt64);
+}
+
+std::string tensor_text(const torch::Tensor& value) {
+    const torch::Tensor codes = value.to(torch::kCPU).contiguous();
+    std::string result;
+    for (int64_t i = 0; i < codes.numel(); ++i) {
+        result.push_back(static_cast<char>(codes.data_ptr<int64_t>()[i]));
+    }
+    return result;
+}
+
+torch::Tensor members_tensor(const std::vector<format::Member>& members, int64_t n) {
+    torch::Tensor all = torch::zeros({static_cast<int64_t>(members.size()), n}, torch::kFloat32);
+    for (size_t m = 0; m < members.size(); ++m) {
+        all[static_cast<int64_t>(m)].copy_(
+            torch::from_blob(const_cast<float*>(members[m].weights.data()), {n}, torch::kFloat32));
+    }
+    return all;
+}
+
+// Written under a temporary name and renamed: a chain killed while writing leaves the
+// previous checkpoint intact.
+void save_chain(const std::string& path, const std::string& run, const ChainState& state,
+                const std::vector<format::Member>& members) {
+    torch::serialize::OutputArchive archive;
+    archive.write("run", text_tensor(run));
+    archive.write("parameters", state.parameters.to(torch::kCPU));
+    const bool moments = state.moments.first.defined();
+    write_number(archive, "has_moments", moments ? 1 : 0);
+    if (moments) {
+        archive.write("first", state.moments.first.to(torch::kCPU));
+        archive.write("second", state.moments.second.to(torch::kCPU));
+    }
+    write_number(archive, "moment_count", static_cast<uint64_t>(state.moments.count));
+    write_number(archive, "step", state.step);
+    write_number(archive, "accepted", state.accepted);
+    write_number(archive, "restarts", state.restarts);
+    write_number(archive, "rejections_in_a_row", state.rejections_in_a_row);
+    const int64_t n = state.parameters.numel();
+    archive.write("members", members_tensor(members, n));
+    std::vector<int64_t> steps;
+    for (const format::Member& member : members) {
+        steps.push_back(static_cast<int64_t>(member.step));
+    }
+    archive.write("member_steps", torch::tensor(steps, torch::kInt64));
+
+    const std::string temporary = path + ".partial";
+    archive.save_to(temporary);
+    std::error_code error;
+    std::filesystem::rename(temporary, path, error);
+    if (error) {
+        throw TrainingError("checkpoint '" + path +
+                            "': cannot rename into place: " + error.message());
+    }
+}
+
+void load_chain(const std::string& path, const std::string& run, const torch::Device& device,
+                ChainState& state, std::vector<format::Member>& members) {
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path, torch::kCPU);
+    } catch (const c10::Error&) {
+        throw TrainingError("checkpoint '" + path + "': not a readable chain checkpoint");
+    }
+    torch::Tensor stored;
+    archive.read("run", stored);
+    if (tensor_text(stored) != run) {
+        throw TrainingError("checkpoint '" + path + "': belongs to another chain (" +
+                            tensor_text(stored) + "; this chain is " + run + ")");
+    }
+    torch::Tensor parameters;
+    archive.read("parameters", parameters);
+    state.parameters = parameters.to(device);
+    state.moments = AdamMoments{};
+    if (read_number(archive, "has_moments") == 1) {
+        archive.read("first", state.moments.first);
+        archive.read("second", state.moments.second);
+        state.moments.first = state.moments.first.to(device);
+        state.moments.second = state.moments.second.to(device);
+    }
+    state.moments.count = static_cast<int64_t>(read_number(archive, "moment_count"));
+    state.step = read_number(archive, "step");
+    state.accepted = read_number(archive, "accepted");
+    state.restarts = read_number(archive, "restarts");
+    state.rejections_in_a_row = static_cast<uint32_t>(read_number(archive, "rejections_in_a_row"));
+    state.has_loss = false;
+
+    torch::Tensor kept;
+    torch::Tensor steps;
+    archive.read("members", kept);
+    archive.read("member_steps", steps);
+    members.clear();
+    for (int64_t m = 0; m < kept.size(0); ++m) {
+        const torch::Tensor row = kept[m].contiguous();
+        members.push_back(
+            {"chain-step", static_cast<uint64_t>(steps[m].item<int64_t>()),
+             std::vector<float>(row.data_ptr<float>(), row.data_ptr<float>() + row.numel())});
+    }
+}
+
+ChainResult run_chain_inside(const ChainOptions& options, const format::SurrogateFile& start,
+                             const PreparedData& data,
+                             const std::function<void(const ChainStepReport&)>& on_step) {
+    if (options.thin == 0 || options.members == 0 || options.batch_size == 0 ||
+        options.likelihood_steps == 0 || options.chunk_rows == 0) {
+        throw TrainingError(
+            "chain: thin, members, batch size, likelihood steps and chunk rows "
+            "must be positive");
+    }
+    if (options.resume && options.checkpoint.empty()) {
+        throw TrainingError("chain: resume needs a checkpoint path");
+    }
+    if (data.train.rows() == 0 || data.train.n_conditions != start.conditions.size()) {
+        throw TrainingError("chain: the data has " + std::to_string(data.train.n_conditions) +
+                            " conditions and " + std::to_string(data.train.rows()) +
+                            " rows; the start file has " + std::to_string(start.conditions.size()) +
+                            " conditions");
+    }
+    if (options.threads > 0) {
+        at::set_num_threads(options.threads);
+    }
+    const torch::Device device = chain_device(options.device);
+
+    // the model (its weights are views of the flat parameters) and the data
+    const auto n_conditions = static_cast<int64_t>(start.conditions.size());
+    at::Generator unused = seeded_generator(0, 0, 0);
+    FlowModel model(start.architecture, n_conditions, false, 0.0, unused);
+    model.to(device);
+    const auto n_rows = static_cast<int64_t>(data.train.rows());
+    const auto float32 = torch::TensorOptions().dtype(torch::kFloat32);
+    const torch::Tensor all_x =
+        torch::from_blob(const_cast<float*>(data.train.targets.data()), {n_rows}, float32)
+            .to(device, false, true);
+    const torch::Tensor all_c = torch::from_blob(const_cast<float*>(data.train.conditions.data()),
+                                                 {n_rows, n_conditions}, float32)
+                                    .to(device, false, true);
+
+    // the mean negative log-likelihood of some rows and its gradient, in chunks
+    auto loss_of = [&](const torch::Tensor& rows) -> LossFunction {
+        return [&, rows](const torch::Tensor& parameters) {
+            const torch::Tensor point = parameters.detach().clone().requires_grad_(true);
+            const Weights weights = unflatten(start.architecture, n_conditions, point);
+            const int64_t n = rows.numel();
+            const auto chunk = static_cast<int64_t>(options.chunk_rows);
+            double total = 0.0;
+            for (int64_t first = 0; first < n; first += chunk) {
+                const torch::Tensor part = rows.slice(0, first, std::min(n, first + chunk));
+                const torch::Tensor negative =
+                    -log_likelihood(model, weights, all_x.index_select(0, part),
+                                    all_c.index_select(0, part), options.likelihood_steps)
+                         .sum() /
+                    static_cast<double>(n);
+                negative.backward();
+                total += negative.item<double>();
+            }
+            return LossAndGradient{total, point.grad().detach()};
+        };
+    };
+
+    // where to start
+    ChainResult result;
+    result.device = device.str();
+    ChainState state;
+    state.parameters = torch::tensor(start.members.at(0).weights, float32).to(device);
+    const int64_t n_weights = state.parameters.numel();
+    const std::string run = chain_fingerprint(options, data);
+    if (options.resume && std::filesystem::exists(options.checkpoint)) {
+        load_chain(options.checkpoint, run, device, state, result.members);
+        result.resumed_from_step = state.step;
+    }
+
+    const AdamMcmcOptions step_settings = step_options(options);
+    result.sigma = proposal_sigma(step_settings, n_weights);
+    const uint64_t total = chain_steps(options);
+    const auto batch = std::min(n_rows, static_cast<int64_t>(options.batch_size));
+    const auto steps_per_epoch = static_cast<uint64_t>((n_rows + batch - 1) / batch);
+    uint64_t shuffled_epoch = UINT64_MAX;
+    torch::Tensor order;
+    while (state.step < total) {
+        // the step's rows: one fixed batch, or the next minibatch of a shuffled epoch
+        const uint64_t epoch = options.fixed_batch ? 0 : state.step / steps_per_epoch;
+        if (epoch != shuffled_epoch) {
+            at::Generator shuffle = seeded_generator(options.seed, kChainShuffle, epoch);
+            order = torch::randperm(n_rows, shuffle).to(device);
+            shuffled_epoch = epoch;
+        }
+        const auto first =
+            options.fixed_batch ? 0 : static_cast<int64_t>(state.step % steps_per_epoch) * batch;
+        const torch::Tensor rows = order.slice(0, first, std::min(n_rows, first + batch));
+
+        at::Generator noise = seeded_generator(options.seed, kChainProposal, state.step);
+        const StepOutcome outcome = adam_mcmc_step(state, loss_of(rows), step_settings, noise);
+
+        ChainStepReport report;
+        report.step = state.step;
+        report.total_steps = total;
+        report.accepted = outcome.accepted;
+        report.acceptance_rate =
+            static_cast<double>(state.accepted) / static_cast<double>(state.step);
+        report.loss = outcome.loss;
+        report.proposed_loss = outcome.proposed_loss;
+        report.step_length = outcome.step_length;
+        report.update_length = outcome.update_length;
+        report.restarted = outcome.restarted;
+        if (state.step > options.burn_in && (state.step - options.burn_in) % options.thin == 0) {
+            const torch::Tensor weights = state.parameters.to(torch::kCPU).contiguous();
+            result.members.push_back(
+                {"chain-step", state.step,
+                 std::vector<float>(weights.data_ptr<float>(),
+                                    weights.data_ptr<float>() + weights.numel())});
+            report.kept = true;
+        }
+        const bool last = state.step == total;
+        if (!options.checkpoint.empty() && (last || (options.checkpoint_every > 0 &&
+                                                     state.step % options.checkpoint_every == 0))) {
+            save_chain(options.checkpoint, run, state, result.members);
+        }
+        if (on_step) {
+            on_step(report);
+        }
+    }
+    result.steps = state.step;
+    result.accepted = state.accepted;
+    result.restarts = state.restarts;
+    return result;
+}
+
+}  // namespace
+
+uint64_t chain_steps(const ChainOptions& options) {
+    return options.burn_in + options.thin * options.members;
+}
+
+DataOptions chain_data_options(const format::SurrogateFile& start, const std::string& path) {
+    DataOptions options;
+    options.path = path;
+    options.conditions.clear();
+    options.normalization = "given";
+    for (const format::Condition& condition : start.conditions) {
+        options.conditions.push_back(condition.name);
+        options.given_normalization.names.push_back(condition.name);
+        options.given_normalization.offset.push_back(condition.offset);
+        options.given_normalization.scale.push_back(condition.scale);
+    }
+    return options;
+}
+
+ChainResult run_chain(const ChainOptions& options, const format::SurrogateFile& start,
+                      const PreparedData& data,
+                      const std::function<void(const ChainStepReport&)>& on_step) {
+    try {
+        return run_chain_inside(options, start, data, on_step);
+    } catch (const c10::Error& error) {
+        throw TrainingError(std::string("LibTorch: ") + error.what_without_backtrace());
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const ChainOptions& options) {
+    return {
+        {"temperature", text(options.temperature)},
+        {"sigma", options.sigma > 0.0 ? text(options.sigma) : "0.05 / sqrt(n_weights)"},
+        {"sigma_direction", text(options.sigma_direction)},
+        {"learning_rate", text(options.learning_rate)},
+        {"beta1", text(options.beta1)},
+        {"beta2", text(options.beta2)},
+        {"restart_after", std::to_string(options.restart_after)},
+        {"fixed_batch", options.fixed_batch ? "true" : "false"},
+        {"batch_size", std::to_string(options.batch_size)},
+        {"likelihood_steps", std::to_string(options.likelihood_steps)},
+        {"chunk_rows", std::to_string(options.chunk_rows)},
+        {"burn_in", std::to_string(options.burn_in)},
+        {"thin", std::to_string(options.thin)},
+        {"members", std::to_string(options.members)},
+        {"seed", std::to_string(options.seed)},
+        {"device", options.device},
+        {"threads", std::to_string(options.threads)},
+    };
+}
+
+format::SurrogateFile chain_surrogate(const format::SurrogateFile& start, const ChainResult& result,
+                                      const ChainOptions& options) {
+    format::SurrogateFile file = start;
+    file.members = {start.members.at(0)};
+    file.members.insert(file.members.end(), result.members.begin(), result.members.end());
+
+    format::Provenance& provenance = file.provenance;
+    provenance.hyperparameters.push_back({"start_method", start.provenance.method});
+    provenance.method = "adam-mcmc";
+    for (const auto& [name, value] : describe(options)) {
+        provenance.hyperparameters.push_back({"chain_" + name, value});
+    }
+    provenance.hyperparameters.push_back({"chain_sigma_used", text(result.sigma)});
+    provenance.metrics.push_back({"chain_steps", static_cast<double>(result.steps)});
+    provenance.metrics.push_back(
+        {"chain_acceptance_rate",
+         result.steps ? static_cast<double>(result.accepted) / static_cast<double>(result.steps)
+                      : 0.0});
+    provenance.metrics.push_back({"chain_restarts", static_cast<double>(result.restarts)});
+    add_test_vectors(file);
+    format::validate(file);
+    return file;
+}
+
+format::SurrogateFile merge_chains(const std::vector<format::SurrogateFile>& files) {
+    if (files.empty()) {
+        throw TrainingError("merge: no chain files");
+    }
+    format::SurrogateFile merged = files[0];
+    for (size_t f = 1; f < files.size(); ++f) {
+        const format::SurrogateFile& other = files[f];
+        bool same = other.conditions.size() == merged.conditions.size() &&
+                    other.members.at(0).weights == merged.members.at(0).weights;
+        for (size_t c = 0; same && c < other.conditions.size(); ++c) {
+            same = other.conditions[c].name == merged.conditions[c].name &&
+                   other.conditions[c].offset == merged.conditions[c].offset &&
+                   other.conditions[c].scale == merged.conditions[c].scale;
+        }
+        if (!same) {
+            throw TrainingError("merge: chain file " + std::to_string(f + 1) +
+                                " was not started from the same point estimate and conditions "
+                                "as the first");
+        }
+        merged.members.insert(merged.members.end(), other.members.begin() + 1, other.members.end());
+        for (const format::Entry& entry : other.provenance.hyperparameters) {
+            if (entry.key == "chain_seed") {
+                merged.provenance.hyperparameters.push_back({"merged_chain_seed", entry.value});
+            }
+        }
+    }
+    merged.provenance.hyperparameters.push_back({"merged_chains", std::to_string(files.size())});
+    add_test_vectors(merged);
+    format::validate(merged);
+    return merged;
 }
 
 }  // namespace cs::trainer

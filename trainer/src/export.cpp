@@ -103,9 +103,19 @@ void fill_support(format::SurrogateFile& file, const Samples& train) {
     support.distance_threshold = support.distance_quantiles.back();
 }
 
+std::string today() {
+    const std::time_t now = std::time(nullptr);
+    char text[16];
+    std::strftime(text, sizeof text, "%Y-%m-%d", std::gmtime(&now));
+    return text;
+}
+
+}  // namespace
+
 // Three velocity values per tested member at training-like conditions (the support
 // quantiles of each feature), computed by LibTorch.
 void add_test_vectors(format::SurrogateFile& file) {
+    file.test_vectors.clear();
     const std::vector<double> times = {0.0, 0.37, 1.0};
     const std::vector<double> states = {-0.2, 0.05, 1.3};
     const std::vector<size_t> levels = {1, 3, 5};  // indices into kSupportLevels
@@ -142,15 +152,6 @@ void add_test_vectors(format::SurrogateFile& file) {
         }
     }
 }
-
-std::string today() {
-    const std::time_t now = std::time(nullptr);
-    char text[16];
-    std::strftime(text, sizeof text, "%Y-%m-%d", std::gmtime(&now));
-    return text;
-}
-
-}  // namespace
 
 std::vector<float> draw_weights(const Posterior& posterior, uint64_t seed, uint64_t draw) {
     if (posterior.rho.size() != posterior.mean.size()) {

@@ -1,6 +1,6 @@
 // surrogate-train: trains a classifier surrogate on a table of jets (pandas HDF5 or
-// CSV) and writes it as a surrogate file. Data and results go to stdout,
-// progress and errors to stderr.
+// CSV) and writes it as a surrogate file, runs AdamMCMC chains from a point estimate
+// and merges them. Data and results go to stdout, progress and errors to stderr.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cs/format_io.hpp"
+#include "cs/trainer/chain.hpp"
 #include "cs/trainer/trainer.hpp"
 
 namespace {
@@ -29,7 +30,11 @@ and writes a surrogate file that the runtime reads.
 
 commands:
   fit       train on a table of jets and write a surrogate file
-  config    print every option with its default, in the configuration-file form
+  mcmc      run an AdamMCMC chain (arXiv:2312.14027) from a point-estimate file and
+            write the point estimate and the kept members as one surrogate file
+  merge     merge chains started from the same point estimate:
+            surrogate-train merge --output FILE [--json FILE] CHAIN1 CHAIN2 ...
+  config    print every option of fit with its default, in the configuration-file form
   help      print this text
 
 options of fit (each may also be a line "name = value" of a --config file; the
@@ -72,14 +77,44 @@ command line wins; flags take "true" or "false" there):
   --tagger TEXT             what the surrogate mimics, for the provenance
   --description TEXT        free text for the provenance
 
-Limitations: AdamMCMC is not implemented here; checkpoints resume only the run
-that wrote them (same method, seed, batch size, epochs and data size); a CUDA
-run is not bit-identical to a CPU run.
+options of mcmc (the step's defaults are the reference's):
+  --start FILE              point-estimate surrogate file; its first member starts
+                            the chain, its conditions and normalization are used [required]
+  --data FILE               the training table, as for fit [required]
+  --score, --drop-bad-rows, --max-rows, --validation-fraction, --split-seed
+                            as for fit: the defaults select fit's training rows
+  --temperature X           lambda: the target is exp(-lambda * mean NLL) [50]
+  --sigma X                 isotropic proposal width; 0: 0.05 / sqrt(n_weights) [0]
+  --sigma-direction X       stretch along the Adam update, in units of its length [1]
+  --learning-rate X         Adam's [5e-6]
+  --beta1 X, --beta2 X      Adam's [0.9, 0.999]; with beta1 > 0 the chain is only
+                            approximately reversible (docs/adam-mcmc.md)
+  --restart-after N         reset the Adam moments after N rejections in a row [100]
+  --fixed-batch             one batch for every step (its loss is reused: one
+                            likelihood gradient per step instead of two)
+  --batch-size N            rows per step [4096]
+  --likelihood-steps N      fixed RK4 steps of the log-likelihood [8]
+  --chunk-rows N            rows per backward pass, bounding memory [8192]
+  --burn-in N               steps before the first member [0]
+  --thin N                  steps between members [100]
+  --members N               members kept [10]; the chain runs burn-in + thin * members steps
+  --seed N                  proposals and minibatches; chains to merge need different seeds [1]
+  --device, --threads       as for fit
+  --checkpoint FILE         checkpoint (atomically) every --checkpoint-every steps [50]
+                            and at the end
+  --resume                  continue from --checkpoint if it exists, exactly
+  --output FILE, --json FILE
+  --metrics FILE            one JSON object per step: acceptance, loss, step length
+
+Limitations: checkpoints resume only the run that wrote them (same method, seed,
+batch size, epochs and data size); a CUDA run is not bit-identical to a CPU run.
 )";
 
+using OptionTable = std::vector<std::pair<std::string, std::string>>;
+
 // Names with defaults, in the order `config` prints them; flags are "false".
-const std::vector<std::pair<std::string, std::string>>& defaults() {
-    static const std::vector<std::pair<std::string, std::string>> values = {
+const OptionTable& defaults() {
+    static const OptionTable values = {
         {"data", ""},
         {"conditions", "label_top,jet_pt,jet_eta,jet_phi,jet_energy,jet_nparticles"},
         {"score", "jet_p_top_ParT_full"},
@@ -114,8 +149,44 @@ const std::vector<std::pair<std::string, std::string>>& defaults() {
     return values;
 }
 
+const OptionTable& mcmc_defaults() {
+    static const OptionTable values = {
+        {"start", ""},
+        {"data", ""},
+        {"score", "jet_p_top_ParT_full"},
+        {"drop-bad-rows", "false"},
+        {"max-rows", "0"},
+        {"validation-fraction", "0.1"},
+        {"split-seed", "7"},
+        {"temperature", "50"},
+        {"sigma", "0"},
+        {"sigma-direction", "1"},
+        {"learning-rate", "5e-6"},
+        {"beta1", "0.9"},
+        {"beta2", "0.999"},
+        {"restart-after", "100"},
+        {"fixed-batch", "false"},
+        {"batch-size", "4096"},
+        {"likelihood-steps", "8"},
+        {"chunk-rows", "8192"},
+        {"burn-in", "0"},
+        {"thin", "100"},
+        {"members", "10"},
+        {"seed", "1"},
+        {"device", "auto"},
+        {"threads", "1"},
+        {"checkpoint", ""},
+        {"checkpoint-every", "50"},
+        {"resume", "false"},
+        {"output", ""},
+        {"json", ""},
+        {"metrics", ""},
+    };
+    return values;
+}
+
 bool is_flag(const std::string& name) {
-    return name == "drop-bad-rows" || name == "resume";
+    return name == "drop-bad-rows" || name == "resume" || name == "fixed-batch";
 }
 
 class UsageError : public std::runtime_error {
@@ -123,8 +194,8 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-bool known(const std::string& name) {
-    for (const auto& [key, value] : defaults()) {
+bool known(const OptionTable& table, const std::string& name) {
+    for (const auto& [key, value] : table) {
         if (key == name) {
             return true;
         }
@@ -154,7 +225,7 @@ void read_config(const std::string& path, Settings& settings) {
         }
         const auto equals = line.find('=');
         const std::string name = trim(line.substr(0, equals));
-        if (equals == std::string::npos || !known(name)) {
+        if (equals == std::string::npos || !known(defaults(), name)) {
             throw UsageError("'" + path + "' line " + std::to_string(number) +
                              ": expected \"name = value\" with a known option, got \"" + line +
                              "\"");
@@ -163,12 +234,13 @@ void read_config(const std::string& path, Settings& settings) {
     }
 }
 
-Settings parse_arguments(int argc, char** argv) {
+Settings parse_arguments(int argc, char** argv, const OptionTable& table) {
     Settings command_line;
     for (int i = 2; i < argc; ++i) {
         const std::string argument = argv[i];
         const bool option = argument.rfind("--", 0) == 0;
-        if (!option || (!known(argument.substr(2)) && argument != "--config")) {
+        const bool config = argument == "--config" && &table == &defaults();
+        if (!option || (!known(table, argument.substr(2)) && !config)) {
             throw UsageError("unknown option \"" + argument + "\" (see surrogate-train help)");
         }
         const std::string name = argument.substr(2);
@@ -182,7 +254,7 @@ Settings parse_arguments(int argc, char** argv) {
         command_line[name] = argv[++i];
     }
 
-    Settings settings(defaults().begin(), defaults().end());
+    Settings settings(table.begin(), table.end());
     if (command_line.count("config")) {
         read_config(command_line["config"], settings);
         command_line.erase("config");
@@ -298,6 +370,13 @@ class Progress {
     std::chrono::steady_clock::time_point last_{};
 };
 
+void write_surrogate(const cs::format::SurrogateFile& file, const Settings& settings) {
+    cs::format::write_file(file, settings.at("output"), cs::format::Encoding::binary);
+    if (!settings.at("json").empty()) {
+        cs::format::write_file(file, settings.at("json"), cs::format::Encoding::json);
+    }
+}
+
 int fit(const Settings& settings) {
     for (const char* required : {"data", "output"}) {
         if (settings.at(required).empty()) {
@@ -397,14 +476,132 @@ int fit(const Settings& settings) {
         metrics_out.end());
     const cs::format::SurrogateFile file =
         cs::trainer::make_surrogate(result.posterior, data, export_options);
-    cs::format::write_file(file, settings.at("output"), cs::format::Encoding::binary);
-    if (!settings.at("json").empty()) {
-        cs::format::write_file(file, settings.at("json"), cs::format::Encoding::json);
-    }
+    write_surrogate(file, settings);
 
     std::cout << "{\"output\": \"" << settings.at("output")
               << "\", \"members\": " << file.members.size() << ", \"epochs\": " << options.epochs
               << ", \"skipped_steps\": " << result.skipped_steps << "}\n";
+    return 0;
+}
+
+std::string step_json(const cs::trainer::ChainStepReport& report) {
+    return "{\"step\": " + std::to_string(report.step) +
+           ", \"accepted\": " + (report.accepted ? "true" : "false") +
+           ", \"acceptance_rate\": " + json_number(report.acceptance_rate) +
+           ", \"loss\": " + json_number(report.loss) +
+           ", \"proposed_loss\": " + json_number(report.proposed_loss) +
+           ", \"step_length\": " + json_number(report.step_length) +
+           ", \"update_length\": " + json_number(report.update_length) +
+           ", \"restarted\": " + (report.restarted ? "true" : "false") +
+           ", \"kept\": " + (report.kept ? "true" : "false") + "}";
+}
+
+int mcmc(const Settings& settings) {
+    for (const char* required : {"start", "data", "output"}) {
+        if (settings.at(required).empty()) {
+            throw UsageError(std::string("mcmc needs --") + required);
+        }
+    }
+    const cs::format::SurrogateFile start = cs::format::read_file(settings.at("start"));
+
+    // the data, with the start file's conditions and normalization
+    cs::trainer::DataOptions data_options =
+        cs::trainer::chain_data_options(start, settings.at("data"));
+    data_options.score = settings.at("score");
+    data_options.drop_bad_rows = flag(settings, "drop-bad-rows");
+    const uint64_t max_rows = integer(settings, "max-rows");
+    data_options.max_rows = max_rows == 0 ? cs::data::kAllRows : max_rows;
+    data_options.validation_fraction = real(settings, "validation-fraction");
+    data_options.split_seed = integer(settings, "split-seed");
+    const cs::trainer::PreparedData data = cs::trainer::load_data(data_options);
+    std::fprintf(stderr, "surrogate-train: %s\n", data.description.c_str());
+
+    cs::trainer::ChainOptions options;
+    options.temperature = real(settings, "temperature");
+    options.sigma = real(settings, "sigma");
+    options.sigma_direction = real(settings, "sigma-direction");
+    options.learning_rate = real(settings, "learning-rate");
+    options.beta1 = real(settings, "beta1");
+    options.beta2 = real(settings, "beta2");
+    options.restart_after = static_cast<uint32_t>(integer(settings, "restart-after"));
+    options.fixed_batch = flag(settings, "fixed-batch");
+    options.batch_size = static_cast<uint32_t>(integer(settings, "batch-size"));
+    options.likelihood_steps = static_cast<uint32_t>(integer(settings, "likelihood-steps"));
+    options.chunk_rows = static_cast<uint32_t>(integer(settings, "chunk-rows"));
+    options.burn_in = integer(settings, "burn-in");
+    options.thin = integer(settings, "thin");
+    options.members = static_cast<uint32_t>(integer(settings, "members"));
+    options.seed = integer(settings, "seed");
+    options.device = settings.at("device");
+    options.threads = static_cast<int>(integer(settings, "threads"));
+    options.checkpoint = settings.at("checkpoint");
+    options.checkpoint_every = integer(settings, "checkpoint-every");
+    options.resume = flag(settings, "resume");
+
+    // the chain, logged per step; plain progress lines every 10% of the steps
+    std::ofstream metrics;
+    if (!settings.at("metrics").empty()) {
+        const auto mode = options.resume ? std::ios::app : std::ios::trunc;
+        metrics.open(settings.at("metrics"), std::ios::out | mode);
+        if (!metrics) {
+            throw UsageError("--metrics: cannot write '" + settings.at("metrics") + "'");
+        }
+    }
+    const uint64_t total = cs::trainer::chain_steps(options);
+    const uint64_t every = std::max<uint64_t>(1, total / 10);
+    auto on_step = [&](const cs::trainer::ChainStepReport& report) {
+        if (metrics.is_open()) {
+            metrics << step_json(report) << '\n' << std::flush;
+        }
+        if (report.step % every == 0 || report.step == total) {
+            std::fprintf(stderr, "step %llu/%llu: loss %.6f acceptance %.3f step length %.3g\n",
+                         static_cast<unsigned long long>(report.step),
+                         static_cast<unsigned long long>(total), report.loss,
+                         report.acceptance_rate, report.step_length);
+        }
+    };
+    const cs::trainer::ChainResult result = cs::trainer::run_chain(options, start, data, on_step);
+    if (result.resumed_from_step > 0) {
+        std::fprintf(stderr, "surrogate-train: resumed at step %llu\n",
+                     static_cast<unsigned long long>(result.resumed_from_step));
+    }
+
+    cs::format::SurrogateFile file = cs::trainer::chain_surrogate(start, result, options);
+    file.provenance.hyperparameters.push_back({"chain_data", data.description});
+    write_surrogate(file, settings);
+    std::cout << "{\"output\": \"" << settings.at("output")
+              << "\", \"members\": " << file.members.size() << ", \"steps\": " << result.steps
+              << ", \"acceptance_rate\": "
+              << json_number(result.steps ? static_cast<double>(result.accepted) /
+                                                static_cast<double>(result.steps)
+                                          : 0.0)
+              << ", \"restarts\": " << result.restarts << "}\n";
+    return 0;
+}
+
+int merge(int argc, char** argv) {
+    Settings settings = {{"output", ""}, {"json", ""}};
+    std::vector<cs::format::SurrogateFile> chains;
+    for (int i = 2; i < argc; ++i) {
+        const std::string argument = argv[i];
+        if (argument == "--output" || argument == "--json") {
+            if (i + 1 >= argc) {
+                throw UsageError("option " + argument + " needs a value");
+            }
+            settings[argument.substr(2)] = argv[++i];
+        } else if (argument.rfind("--", 0) == 0) {
+            throw UsageError("unknown option \"" + argument + "\" for merge");
+        } else {
+            chains.push_back(cs::format::read_file(argument));
+        }
+    }
+    if (settings.at("output").empty() || chains.empty()) {
+        throw UsageError("merge needs --output and at least one chain file");
+    }
+    const cs::format::SurrogateFile merged = cs::trainer::merge_chains(chains);
+    write_surrogate(merged, settings);
+    std::cout << "{\"output\": \"" << settings.at("output") << "\", \"chains\": " << chains.size()
+              << ", \"members\": " << merged.members.size() << "}\n";
     return 0;
 }
 
@@ -424,9 +621,16 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (command == "fit") {
-            return fit(parse_arguments(argc, argv));
+            return fit(parse_arguments(argc, argv, defaults()));
         }
-        throw UsageError("unknown command \"" + command + "\" (expected fit, config or help)");
+        if (command == "mcmc") {
+            return mcmc(parse_arguments(argc, argv, mcmc_defaults()));
+        }
+        if (command == "merge") {
+            return merge(argc, argv);
+        }
+        throw UsageError("unknown command \"" + command +
+                         "\" (expected fit, mcmc, merge, config or help)");
     } catch (const UsageError& error) {
         std::cerr << "surrogate-train: " << error.what() << '\n';
         return 2;

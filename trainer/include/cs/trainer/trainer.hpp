@@ -91,6 +91,10 @@ struct ExportOptions {
 format::SurrogateFile make_surrogate(const Posterior& posterior, const PreparedData& data,
                                      const ExportOptions& options);
 
+// Replaces the file's test vectors by LibTorch's velocity values for its first and
+// last member at training-like conditions (the support quantiles of each feature).
+void add_test_vectors(format::SurrogateFile& file);
+
 // Member weights of a variational posterior: mu + softplus(rho) * eps with eps from
 // the project's counter-based generator (seed, draw).
 std::vector<float> draw_weights(const Posterior& posterior, uint64_t seed, uint64_t draw);

@@ -1,0 +1,211 @@
+// AdamMCMC chains through the surrogate-train command: a chain from a point-estimate
+// file with its metrics log and provenance, a chain killed with SIGKILL that resumes
+// to exactly the members of an uninterrupted one, and the merge of two chains.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cs/format_io.hpp"
+#include "cs/runtime/ensemble.hpp"
+#include "synthetic.hpp"
+
+using namespace cs;
+
+namespace {
+
+std::string scratch(const std::string& name) {
+    const std::filesystem::path folder =
+        std::filesystem::path(CS_BINARY_DIR) / "test-scratch" / "trainer-mcmc";
+    std::filesystem::create_directories(folder);
+    return (folder / name).string();
+}
+
+pid_t start(const std::vector<std::string>& arguments, const std::string& log) {
+    std::vector<std::string> all = {SURROGATE_TRAIN};
+    all.insert(all.end(), arguments.begin(), arguments.end());
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int file = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(file, 1);
+        dup2(file, 2);
+        std::vector<char*> argv;
+        for (std::string& argument : all) {
+            argv.push_back(argument.data());
+        }
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int run(const std::vector<std::string>& arguments, const std::string& log) {
+    int status = 0;
+    waitpid(start(arguments, log), &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream stream(path);
+    std::stringstream text;
+    text << stream.rdbuf();
+    return text.str();
+}
+
+// A point estimate trained for one epoch on a small synthetic table, made once.
+const std::string& point_estimate() {
+    static const std::string path = [] {
+        const std::string data = scratch("jets.csv");
+        test::write_synthetic_file(data, 600, 31);
+        const std::string output = scratch("point.surrogate");
+        REQUIRE(run({"fit", "--data", data, "--output", output, "--epochs", "1", "--batch-size",
+                     "128", "--device", "cpu"},
+                    scratch("fit.log")) == 0);
+        return output;
+    }();
+    return path;
+}
+
+// A short chain: 64 rows a step, 4 RK4 steps, a member every 3 steps.
+std::vector<std::string> chain(const std::string& output, const std::string& seed) {
+    return {"mcmc",
+            "--start",
+            point_estimate(),
+            "--data",
+            scratch("jets.csv"),
+            "--output",
+            output,
+            "--batch-size",
+            "64",
+            "--likelihood-steps",
+            "4",
+            "--thin",
+            "3",
+            "--members",
+            "3",
+            "--seed",
+            seed,
+            "--device",
+            "cpu"};
+}
+
+std::string hyperparameter(const format::SurrogateFile& file, const std::string& key) {
+    for (const format::Entry& entry : file.provenance.hyperparameters) {
+        if (entry.key == key) {
+            return entry.value;
+        }
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("trainer: mcmc keeps thinned chain members after the point estimate and logs each step",
+          "[trainer][command][adam-mcmc]") {
+    const std::string output = scratch("chain.surrogate");
+    const std::string metrics = scratch("chain.jsonl");
+    std::vector<std::string> arguments = chain(output, "4");
+    arguments.insert(arguments.end(), {"--metrics", metrics});
+    REQUIRE(run(arguments, scratch("chain.log")) == 0);
+
+    const format::SurrogateFile file = format::read_file(output);
+    REQUIRE(file.members.size() == 4);
+    CHECK(file.members[0].origin == "point-estimate");
+    CHECK(file.members[0].weights == format::read_file(point_estimate()).members[0].weights);
+    for (size_t m = 1; m < 4; ++m) {
+        CHECK(file.members[m].origin == "chain-step");
+        CHECK(file.members[m].step == 3 * m);
+    }
+    CHECK(file.provenance.method == "adam-mcmc");
+    CHECK(hyperparameter(file, "chain_temperature") == "50");
+    CHECK(hyperparameter(file, "chain_thin") == "3");
+    CHECK(runtime::Ensemble(file).n_members() == 4);  // the fresh test vectors hold
+
+    std::ifstream lines(metrics);
+    int count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        CHECK(line.find("\"acceptance_rate\": ") != std::string::npos);
+        CHECK(line.find("\"step_length\": ") != std::string::npos);
+    }
+    CHECK(count == 9);
+
+    // a missing start file is named in a one-line error
+    CHECK(run({"mcmc", "--start", scratch("absent.surrogate"), "--data", scratch("jets.csv"),
+               "--output", output},
+              scratch("error.log")) == 1);
+    CHECK(read_text(scratch("error.log")).find("absent.surrogate") != std::string::npos);
+}
+
+TEST_CASE("trainer: a chain killed with SIGKILL resumes to the members of an uninterrupted one",
+          "[trainer][command][adam-mcmc][resume]") {
+    const std::string reference = scratch("uninterrupted.surrogate");
+    REQUIRE(run(chain(reference, "5"), scratch("uninterrupted.log")) == 0);
+
+    const std::string checkpoint = scratch("chain.checkpoint");
+    const std::string output = scratch("resumed.surrogate");
+    std::filesystem::remove(checkpoint);
+    std::filesystem::remove(output);
+    std::vector<std::string> interrupted = chain(output, "5");
+    interrupted.insert(interrupted.end(),
+                       {"--checkpoint", checkpoint, "--checkpoint-every", "2", "--resume"});
+    const pid_t pid = start(interrupted, scratch("killed.log"));
+    while (!std::filesystem::exists(checkpoint)) {
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(!std::filesystem::exists(output));
+
+    REQUIRE(run(interrupted, scratch("resumed.log")) == 0);
+    CHECK(read_text(scratch("resumed.log")).find("resumed at step") != std::string::npos);
+    const format::SurrogateFile resumed = format::read_file(output);
+    const format::SurrogateFile uninterrupted = format::read_file(reference);
+    REQUIRE(resumed.members.size() == uninterrupted.members.size());
+    for (size_t m = 0; m < resumed.members.size(); ++m) {
+        CHECK(resumed.members[m].weights == uninterrupted.members[m].weights);
+    }
+    // the chain moved: the members are not the point estimate
+    CHECK(resumed.members.back().weights != resumed.members[0].weights);
+}
+
+TEST_CASE("trainer: merge joins chains of one point estimate into one ensemble",
+          "[trainer][command][adam-mcmc]") {
+    const std::string first = scratch("seed6.surrogate");
+    const std::string second = scratch("seed7.surrogate");
+    REQUIRE(run(chain(first, "6"), scratch("seed6.log")) == 0);
+    REQUIRE(run(chain(second, "7"), scratch("seed7.log")) == 0);
+    const std::string merged = scratch("merged.surrogate");
+    REQUIRE(run({"merge", "--output", merged, first, second}, scratch("merge.log")) == 0);
+
+    const format::SurrogateFile file = format::read_file(merged);
+    REQUIRE(file.members.size() == 7);
+    CHECK(file.members[0].origin == "point-estimate");
+    CHECK(file.members[1].weights == format::read_file(first).members[1].weights);
+    CHECK(file.members[4].weights == format::read_file(second).members[1].weights);
+    CHECK(file.members[1].weights != file.members[4].weights);  // different seeds
+    CHECK(hyperparameter(file, "merged_chains") == "2");
+    CHECK(runtime::Ensemble(file).n_members() == 7);
+
+    // a chain of another point estimate is refused
+    format::SurrogateFile other = format::read_file(second);
+    other.members[0].weights[0] += 0.5f;
+    const std::string moved = scratch("other-start.surrogate");
+    format::write_file(other, moved, format::Encoding::binary);
+    CHECK(run({"merge", "--output", merged, first, moved}, scratch("bad-merge.log")) == 1);
+    CHECK(read_text(scratch("bad-merge.log")).find("same point estimate") != std::string::npos);
+}
