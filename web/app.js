@@ -314,13 +314,17 @@ async function runQuery() {
   }
   const milliseconds = performance.now() - started;
   page.queries += 1;
-  page.last = { jet, cut, reply, milliseconds, worker_milliseconds: reply.worker_milliseconds };
-  $("timing").textContent = `Answered in ${milliseconds.toFixed(0)} ms ` +
-    `(${reply.worker_milliseconds.toFixed(0)} ms of it in the runtime, in a Web Worker): ` +
-    `${page.card.n_members} members, ${LEVELS.length} quantile levels, one working point.`;
+  const inWorker = reply.worker_milliseconds ?? 0;
+  page.last = { jet, cut, reply, milliseconds, worker_milliseconds: inWorker };
+  $("timing").textContent = reply.ok
+    ? `Answered in ${milliseconds.toFixed(0)} ms (${inWorker.toFixed(0)} ms of it in the ` +
+      `runtime, in a Web Worker): ${page.card.n_members} members, ${LEVELS.length} quantile ` +
+      "levels, one working point."
+    : "No answer for these inputs; the one shown is for earlier inputs.";
   queryRunning = false;
   document.body.dataset.query = "idle";
-  $("answer").classList.remove("stale");
+  // After an error the shown answer belongs to earlier inputs and stays marked.
+  $("answer").classList.toggle("stale", !reply.ok);
   if (queryAgain) {
     queryAgain = false;
     runQuery();
@@ -330,6 +334,9 @@ async function runQuery() {
 function supportMessage(support) {
   const names = support.outside_range.map((name) => {
     const condition = page.card.conditions.find((c) => c.name === name);
+    if (!condition) {
+      return name;
+    }
     return `${withUnit(name, condition.unit)} (training range ${printed(condition.min, 4)} to ` +
       `${printed(condition.max, 4)})`;
   });
