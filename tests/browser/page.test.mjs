@@ -141,8 +141,12 @@ const topJet = {
 };
 
 await test("the page loads the demonstration surrogate and shows its card", async () => {
+  const started = Date.now();
   await page.goto(options.url);
   await page.waitForSelector("#card:not([hidden])", { timeout: 30000 });
+  await page.waitForFunction(() => window.surrogatePage.last?.reply?.ok, null,
+    { timeout: 30000 });
+  console.log(`      from opening the page to the first answer: ${Date.now() - started} ms`);
   // Published surrogates come first in the list; these tests use the demonstration file.
   if (await page.inputValue("#surrogate-list") !== "demonstration.surrogate") {
     await page.selectOption("#surrogate-list", "demonstration.surrogate");
