@@ -22,6 +22,11 @@ if [[ "$profile" == "all" ]]; then
         chromium
         python3-pandas python3-tables python3-numpy
     )
+    # The page's plotting library and the browser tests come from npm. A Node.js
+    # already on the path (as on the CI machines) is kept; otherwise Debian's.
+    if ! command -v npm > /dev/null; then
+        packages+=(nodejs npm)
+    fi
 fi
 
 missing=()
