@@ -13,24 +13,28 @@
 #include "cs/runtime/ensemble.hpp"
 #include "cs/trainer/adam_mcmc.hpp"
 #include "cs/trainer/torch_model.hpp"
+#include "cs/trainer/trainer.hpp"
 
 using namespace cs;
 
 namespace {
 
-// A demonstration surrogate's first member as a float64 LibTorch model.
 struct Flow {
     runtime::Ensemble ensemble;
     trainer::FlowModel model;
     torch::Tensor weights;  // flat, float64
 };
 
-Flow demonstration_flow() {
+// The demonstration file's conditions with random weights (PyTorch's initialization),
+// so that every layer and every hidden channel carries the state.
+Flow random_flow() {
     format::SurrogateFile file = runtime::make_demonstration_surrogate(1, 17);
-    const std::vector<float> flat = file.members[0].weights;
     const auto n_conditions = static_cast<int64_t>(file.conditions.size());
-    at::Generator unused = trainer::seeded_generator(0, 0, 0);
-    trainer::FlowModel model(file.architecture, n_conditions, false, 0.0, unused);
+    at::Generator generator = trainer::seeded_generator(17, 0, 0);
+    trainer::FlowModel model(file.architecture, n_conditions, false, 0.0, generator);
+    const std::vector<float> flat = model.flat_mean();
+    file.members[0].weights = flat;
+    trainer::add_test_vectors(file);
     model.to(torch::kFloat64);
     const torch::Tensor weights =
         torch::tensor(std::vector<double>(flat.begin(), flat.end()), torch::kFloat64);
@@ -78,7 +82,7 @@ std::pair<torch::Tensor, torch::Tensor> torch_inputs(const runtime::Ensemble& en
 
 CATCH_TEST_CASE("trainer: the log-likelihood equals the runtime's density of the score",
                 "[trainer][adam-mcmc][likelihood]") {
-    const Flow flow = demonstration_flow();
+    const Flow flow = random_flow();
     const Jets jets = some_jets(flow.ensemble, 40);
     const auto [x, c] = torch_inputs(flow.ensemble, jets);
     const auto n_conditions = static_cast<int64_t>(flow.ensemble.n_conditions());
@@ -110,7 +114,7 @@ CATCH_TEST_CASE("trainer: the log-likelihood equals the runtime's density of the
         }
     }
 
-    CATCH_SECTION("RK4 converges to the runtime's adaptive Dormand-Prince") {
+    CATCH_SECTION("8 RK4 steps against the runtime's adaptive Dormand-Prince") {
         const Eigen::MatrixXd reference = flow.ensemble.log_density(
             jets.conditions, jets.scores, flow.ensemble.default_solver())[0];
         auto worst_difference = [&](uint32_t steps) {
@@ -122,12 +126,10 @@ CATCH_TEST_CASE("trainer: the log-likelihood equals the runtime's density of the
             return worst;
         };
         const double at_8 = worst_difference(8);
-        const double at_32 = worst_difference(32);
-        CATCH_INFO("largest differences: 8 steps " << at_8 << ", 32 steps " << at_32);
-        // fourth order: 4 times the steps, about 256 times smaller, down to Dormand-Prince's
-        // own tolerance (rtol 1e-5 on x and on the log-determinant)
-        CATCH_CHECK(at_32 < at_8 / 50.0);
-        CATCH_CHECK(at_32 < 1e-3);
+        CATCH_INFO("largest difference at 8 steps " << at_8);
+        // 7.5e-6 when written, the level of Dormand-Prince's own tolerance (rtol 1e-5) and
+        // of the runtime's float32 arithmetic; a stiffer field needs more steps
+        CATCH_CHECK(at_8 < 1e-4);
     }
 }
 
@@ -135,7 +137,7 @@ CATCH_TEST_CASE(
     "trainer: the forward-mode dv/dx equals autograd's and the likelihood's "
     "weight gradient equals finite differences",
     "[trainer][adam-mcmc][likelihood]") {
-    const Flow flow = demonstration_flow();
+    const Flow flow = random_flow();
     const Jets jets = some_jets(flow.ensemble, 24);
     const auto [x, c] = torch_inputs(flow.ensemble, jets);
     const auto n_conditions = static_cast<int64_t>(flow.ensemble.n_conditions());

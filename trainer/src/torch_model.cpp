@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "cs/trainer/options.hpp"
 #include "cs/trainer/trainer.hpp"
@@ -172,34 +173,37 @@ std::pair<torch::Tensor, torch::Tensor> FlowModel::velocity_and_derivative(
     const torch::Tensor& c) const {
     const torch::Tensor angles = t.unsqueeze(1) * frequencies_.to(t.dtype()).unsqueeze(0);
     const torch::Tensor embedding = torch::cat({torch::cos(angles), torch::sin(angles)}, 1);
-    // the state's column in every block input [embedding, state, conditions]
+    // the state's columns in every block input [embedding, state, conditions]: x for the
+    // first block, the previous block's output after that
     const int64_t state_column = embedding.size(1);
 
     torch::Tensor state = x.unsqueeze(1);
     torch::Tensor tangent = torch::ones_like(state);  // d state / d x
-    size_t layer = 0;
     for (uint32_t b = 0; b < architecture_.n_blocks; ++b) {
-        torch::Tensor hidden = torch::cat({embedding, state, c}, 1);
-        torch::Tensor hidden_tangent;
-        for (uint32_t l = 0; l < architecture_.layers_per_block; ++l) {
-            const Layer& linear = weights[layer++];
-            if (l == 0) {
-                // only the state column of the block input moves with x
-                hidden_tangent = tangent * linear.weight.select(1, state_column).unsqueeze(0);
-            } else {
-                // elu'(a) is 1 for a > 0 and exp(a) = elu(a) + 1 otherwise
-                const torch::Tensor activated = torch::elu(hidden);
-                hidden_tangent = hidden_tangent * torch::where(hidden > 0, torch::ones_like(hidden),
-                                                               activated + 1.0);
-                hidden = activated;
-                hidden_tangent = torch::matmul(hidden_tangent, linear.weight.t());
-            }
-            hidden = torch::nn::functional::linear(hidden, linear.weight, linear.bias);
-        }
-        state = hidden;
-        tangent = hidden_tangent;
+        const Layer& first = weights[b * architecture_.layers_per_block];
+        const torch::Tensor input = torch::cat({embedding, state, c}, 1);
+        const torch::Tensor hidden = torch::nn::functional::linear(input, first.weight, first.bias);
+        // only the state columns of the block input move with x
+        const torch::Tensor state_weight =
+            first.weight.slice(1, state_column, state_column + state.size(1));
+        std::tie(state, tangent) =
+            block_rest(weights, b, hidden, torch::matmul(tangent, state_weight.t()));
     }
     return {state.squeeze(1), tangent.squeeze(1)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> FlowModel::block_rest(const Weights& weights,
+                                                              uint32_t block, torch::Tensor hidden,
+                                                              torch::Tensor tangent) const {
+    for (uint32_t l = 1; l < architecture_.layers_per_block; ++l) {
+        const Layer& linear = weights[block * architecture_.layers_per_block + l];
+        // elu'(a) is 1 for a > 0 and exp(a) = elu(a) + 1 <= 1 otherwise
+        const torch::Tensor activated = torch::elu(hidden);
+        tangent =
+            torch::matmul(tangent * torch::clamp_max(activated + 1.0, 1.0), linear.weight.t());
+        hidden = torch::nn::functional::linear(activated, linear.weight, linear.bias);
+    }
+    return {hidden, tangent};
 }
 
 std::vector<float> FlowModel::flat_mean() const {
@@ -305,12 +309,49 @@ torch::Tensor log_likelihood(const FlowModel& model, const Weights& weights, con
     if (steps == 0) {
         throw TrainingError("log_likelihood: the RK4 solve needs at least one step");
     }
-    const double h = 1.0 / steps;
-    auto field = [&](double t, const torch::Tensor& state) {
-        return model.velocity_and_derivative(weights, torch::full_like(state, t), state, c);
+    const format::Architecture& architecture = model.architecture();
+    const torch::Tensor frequencies = model.frequencies().to(x.dtype());
+    const int64_t embedding_width = 2 * frequencies.size(0);
+    const int64_t n_conditions = c.size(1);
+
+    // Every row shares t, and c does not move: the conditions' part of each block's
+    // first layer (with its bias) is computed once per solve, the time embedding's once
+    // per stage for all rows.
+    struct FirstLayer {
+        torch::Tensor fixed;  // [n, width]
+        torch::Tensor time;   // [width, embedding]
+        torch::Tensor state;  // [state width, width]: x, then the previous block's output
+    };
+    std::vector<FirstLayer> first_layers;
+    for (uint32_t b = 0; b < architecture.n_blocks; ++b) {
+        const Layer& first = weights[b * architecture.layers_per_block];
+        const int64_t state_width = first.weight.size(1) - embedding_width - n_conditions;
+        const int64_t conditions_column = embedding_width + state_width;
+        first_layers.push_back(
+            {torch::nn::functional::linear(
+                 c, first.weight.slice(1, conditions_column, conditions_column + n_conditions),
+                 first.bias),
+             first.weight.slice(1, 0, embedding_width),
+             first.weight.slice(1, embedding_width, conditions_column).t()});
+    }
+    auto field = [&](double t, const torch::Tensor& x_now) {
+        const torch::Tensor angles = t * frequencies;
+        const torch::Tensor embedding = torch::cat({torch::cos(angles), torch::sin(angles)});
+        torch::Tensor state = x_now.unsqueeze(1);
+        torch::Tensor tangent = torch::ones_like(state);
+        for (uint32_t b = 0; b < architecture.n_blocks; ++b) {
+            const FirstLayer& first = first_layers[b];
+            const torch::Tensor hidden = first.fixed +
+                                         torch::matmul(first.time, embedding).unsqueeze(0) +
+                                         torch::matmul(state, first.state);
+            std::tie(state, tangent) =
+                model.block_rest(weights, b, hidden, torch::matmul(tangent, first.state));
+        }
+        return std::make_pair(state.squeeze(1), tangent.squeeze(1));
     };
 
     // (x, log det) from t = 0 to t = 1; log det does not feed back into the field
+    const double h = 1.0 / steps;
     torch::Tensor state = x;
     torch::Tensor log_det = torch::zeros_like(x);
     for (uint32_t step = 0; step < steps; ++step) {

@@ -51,6 +51,11 @@ class FlowModel : public torch::nn::Module {
                                                                     const torch::Tensor& t,
                                                                     const torch::Tensor& x,
                                                                     const torch::Tensor& c) const;
+    // The layers after the first of `block` for a pre-activation and its tangent.
+    std::pair<torch::Tensor, torch::Tensor> block_rest(const Weights& weights, uint32_t block,
+                                                       torch::Tensor hidden,
+                                                       torch::Tensor tangent) const;
+    const torch::Tensor& frequencies() const { return frequencies_; }  // pi * k
 
     // Flat float32 vectors in the file's layout.
     std::vector<float> flat_mean() const;
