@@ -29,6 +29,6 @@ cmake --build build-wasm -j "$jobs" --target surrogate_wasm >> build-wasm.log
 cmake -DWASM=build-wasm/runtime/wasm/surrogate_wasm.wasm -P runtime/wasm/report-size.cmake
 
 web/assemble.sh build-wasm/page build-demo/tools/surrogate build-wasm
-echo "the page: http://127.0.0.1:$port/  (a demonstration surrogate, not a trained model;" \
+echo "the page: http://127.0.0.1:$port/  (the published surrogates and a demonstration file;" \
      "Ctrl-C stops the server)"
 exec python3 -m http.server "$port" --bind 127.0.0.1 --directory build-wasm/page
