@@ -117,10 +117,14 @@ async function listPublished() {
       throw new Error(`surrogates/index.json: HTTP ${response.status}`);
     }
     const index = await response.json();
+    page.reports = {};
     for (const entry of index.surrogates) {
       const option = element("option", entry.title);
       option.value = entry.file;
       list.append(option);
+      if (entry.report) {
+        page.reports[entry.file] = entry.report;
+      }
     }
     if (index.surrogates.length === 0) {
       showLoadStatus("No published surrogate is listed; open a local file.");
@@ -196,6 +200,15 @@ function showCard(card) {
   }
   for (const [term, description] of rows) {
     facts.append(element("dt", term), element("dd", description));
+  }
+  const report = (page.reports || {})[page.fileName];
+  if (report) {
+    const link = element("a", "figures and results against the tagger and the exact truth");
+    link.href = report;
+    link.id = "report-link";
+    const entry = element("dd", "");
+    entry.append(link);
+    facts.append(element("dt", "evaluation"), entry);
   }
 
   const body = $("card-conditions").querySelector("tbody");

@@ -54,7 +54,13 @@ for path in sorted(published.glob("*.surrogate")):
         if tagger:
             title = f"{name}: mimics {tagger}"
     shutil.copyfile(path, out / path.name)
-    entries.append({"file": path.name, "title": title})
+    entry = {"file": path.name, "title": title}
+    # The evaluation report (figures and results) of scripts/publish-surrogates.sh.
+    report = published / f"{name}.report"
+    if (report / "report.html").exists():
+        shutil.copytree(report, out.parent / "reports" / name, dirs_exist_ok=True)
+        entry["report"] = f"reports/{name}/report.html"
+    entries.append(entry)
 index = json.loads(pathlib.Path(listed).read_text())
 index["surrogates"] = entries + index["surrogates"]
 (out / "index.json").write_text(json.dumps(index, indent=2) + "\n")

@@ -425,6 +425,22 @@ await test("the layout fits a phone screen and the page loads nothing from outsi
   check(outside.length === 0, `requests outside 127.0.0.1: ${outside.join(", ")}`);
 });
 
+await test("a published surrogate opens, and its card links to its evaluation report", async () => {
+  const listed = await page.$$eval("#surrogate-list option", (o) => o.map((x) => x.value));
+  check(listed.includes("toy-variational.surrogate"),
+    `models/published is not offered: the list holds ${listed.join(", ")}`);
+  await page.selectOption("#surrogate-list", "toy-variational.surrogate");
+  await page.waitForFunction(() => window.surrogatePage.fileName === "toy-variational.surrogate" &&
+    window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 11, null,
+    { timeout: 30000 });
+  check(!(await page.isVisible("#demonstration")), "a trained surrogate is called a demonstration");
+  const href = await page.getAttribute("#report-link", "href");
+  check(href, "the card has no link to the evaluation report");
+  const report = await page.request.get(new URL(href, options.url).toString());
+  same(report.status(), 200, "the report's HTTP status");
+  check((await report.text()).includes("<h1>Evaluation of"), "the report is not the evaluation");
+});
+
 await test("no errors in the page's console", async () => {
   check(pageErrors.length === 0, pageErrors.join("\n"));
 });
