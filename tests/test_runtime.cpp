@@ -331,3 +331,18 @@ TEST_CASE("the CDF is the inverse of the quantile function") {
     CHECK(cdf(0, 2) == 0.0);
     CHECK(cdf(0, 3) == 1.0);
 }
+
+TEST_CASE("a range stored after a float32 round trip still holds its end points") {
+    // Trainers store training ranges computed from float32 data: a label range of
+    // [8e-9, 1 + 4e-9] must not flag labels of exactly 0 and 1.
+    auto file = demo_file();
+    file.conditions[0].support.min = 7.97e-9;
+    file.conditions[0].support.max = 1.000000004;
+    const cs::Surrogate surrogate(file);
+    cs::Conditions qcd = kTopJet;
+    qcd["label_top"] = 0.0;
+    CHECK(surrogate.check_support(qcd).outside_range.empty());
+    CHECK(surrogate.check_support(kTopJet).outside_range.empty());
+    qcd["label_top"] = -0.01;
+    CHECK(surrogate.check_support(qcd).outside_range == std::vector<std::string>{"label_top"});
+}

@@ -394,8 +394,11 @@ std::vector<SupportCheck> Ensemble::support(const Eigen::MatrixXd& conditions) c
 
         for (Eigen::Index c = 0; c < n_conditions(); ++c) {
             const auto& condition = file_.conditions[static_cast<size_t>(c)];
+            // A margin of 1e-6 of the feature's scale: producers store the range after a
+            // float32 round trip, which can move a label of exactly 0 or 1 by 1e-8.
             const double value = conditions(j, c);
-            if (value < condition.support.min || value > condition.support.max) {
+            const double margin = 1e-6 * condition.scale;
+            if (value < condition.support.min - margin || value > condition.support.max + margin) {
                 check.outside_range.push_back(condition.name);
             }
         }
