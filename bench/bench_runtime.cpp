@@ -1,42 +1,21 @@
 // Runtime benchmark on one thread: velocity-field rows per second and GFLOP/s, the
 // per-jet summary (11 members, 99 quantiles, one tag probability), and, when LibTorch
 // is available, the same velocity field evaluated by LibTorch on the CPU.
-#include <chrono>
 #include <cstdio>
-#include <functional>
 #include <vector>
 
 #include "cs/random.hpp"
 #include "cs/runtime/demonstration.hpp"
 #include "cs/runtime/ensemble.hpp"
 #include "cs/surrogate.hpp"
+#include "timing.hpp"
 
 #ifdef CS_BENCH_TORCH
 // bench_torch.cpp: seconds per evaluation of the reference field with LibTorch.
 double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows);
 #endif
 
-namespace {
-
-// Median-free but robust enough: repeat until a minimum time, report the best of 5.
-double seconds_per_call(const std::function<void()>& call) {
-    using Clock = std::chrono::steady_clock;
-    double best = 1e300;
-    for (int repeat = 0; repeat < 5; ++repeat) {
-        int calls = 0;
-        const auto start = Clock::now();
-        double elapsed = 0.0;
-        do {
-            call();
-            ++calls;
-            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        } while (elapsed < 0.2);
-        best = std::min(best, elapsed / calls);
-    }
-    return best;
-}
-
-}  // namespace
+using cs::bench::seconds_per_call;
 
 int main() {
     const auto file = cs::runtime::make_demonstration_surrogate(11, 2024);

@@ -2,12 +2,21 @@
 // weights, timed on one CPU thread, for the runtime benchmark's comparison.
 #include <torch/torch.h>
 
-#include <chrono>
+#include <dlfcn.h>
+
 #include <vector>
+
+#include "timing.hpp"
 
 double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows) {
     torch::NoGradGuard no_grad;
     at::set_num_threads(1);
+    // Debian's LibTorch does not pass its thread count to OpenBLAS, which would use
+    // every core: set it directly where the symbol exists.
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+        set(1);
+    }
     const auto all = torch::from_blob(const_cast<float*>(weights.data()),
                                       {static_cast<long>(weights.size())}, torch::kFloat32);
 
@@ -48,18 +57,5 @@ double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows
         return state;
     };
 
-    using Clock = std::chrono::steady_clock;
-    double best = 1e300;
-    for (int repeat = 0; repeat < 5; ++repeat) {
-        int calls = 0;
-        const auto start = Clock::now();
-        double elapsed = 0.0;
-        do {
-            evaluate();
-            ++calls;
-            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        } while (elapsed < 0.2);
-        best = std::min(best, elapsed / calls);
-    }
-    return best;
+    return cs::bench::seconds_per_call([&] { evaluate(); });
 }
