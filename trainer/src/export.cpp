@@ -175,7 +175,7 @@ format::SurrogateFile make_surrogate(const Posterior& posterior, const PreparedD
     format::SurrogateFile file;
     file.producer = "surrogate-train";
     file.producer_version = "0.1.0";
-    file.architecture = reference_architecture();
+    file.architecture = options.architecture;
     file.conditions = conditions_of(data.normalization);
     fill_support(file, data.train);
 

@@ -10,12 +10,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cs/format_io.hpp"
 #include "cs/trainer/chain.hpp"
+#include "cs/trainer/reference_import.hpp"
 #include "cs/trainer/trainer.hpp"
 
 namespace {
@@ -34,6 +36,8 @@ commands:
             write the point estimate and the kept members as one surrogate file
   merge     merge chains started from the same point estimate:
             surrogate-train merge --output FILE [--json FILE] CHAIN1 CHAIN2 ...
+  import    turn a state dict of the reference Python code (torch.save of a plain
+            dict of tensors; plain or Flipout layers) into a surrogate file
   config    print every option of fit with its default, in the configuration-file form
   help      print this text
 
@@ -105,6 +109,20 @@ options of mcmc (the step's defaults are the reference's):
   --resume                  continue from --checkpoint if it exists, exactly
   --output FILE, --json FILE
   --metrics FILE            one JSON object per step: acceptance, loss, step length
+
+options of import:
+  --state-dict FILE         the reference CNF's state dict [required]
+  --data FILE               jets like those it was trained on, as for fit: they give
+                            the training-support summary (and, with --normalization
+                            fit, the normalization) [required]
+  --conditions, --score, --drop-bad-rows, --max-rows
+                            as for fit; the conditions in the order the reference
+                            concatenated them
+  --normalization jetclass|fit
+                            jetclass: the reference's fixed constants [jetclass]
+  --draws N                 Flipout: members drawn besides the mean [10]
+  --seed N                  of the draws [1]
+  --tagger TEXT, --description TEXT, --output FILE, --json FILE   as for fit
 
 Limitations: checkpoints resume only the run that wrote them (same method, seed,
 batch size, epochs and data size); a CUDA run is not bit-identical to a CPU run.
@@ -181,6 +199,25 @@ const OptionTable& mcmc_defaults() {
         {"output", ""},
         {"json", ""},
         {"metrics", ""},
+    };
+    return values;
+}
+
+const OptionTable& import_defaults() {
+    static const OptionTable values = {
+        {"state-dict", ""},
+        {"data", ""},
+        {"conditions", "label_top,jet_pt,jet_eta,jet_phi,jet_energy,jet_nparticles"},
+        {"score", "jet_p_top_ParT_full"},
+        {"drop-bad-rows", "false"},
+        {"max-rows", "0"},
+        {"normalization", "jetclass"},
+        {"draws", "10"},
+        {"seed", "1"},
+        {"tagger", "ParT (jet_p_top_ParT_full)"},
+        {"description", ""},
+        {"output", ""},
+        {"json", ""},
     };
     return values;
 }
@@ -377,6 +414,20 @@ void write_surrogate(const cs::format::SurrogateFile& file, const Settings& sett
     }
 }
 
+// The data options fit and import share: file, columns, bad rows, row limit and the
+// normalization.
+cs::trainer::DataOptions table_options(const Settings& settings) {
+    cs::trainer::DataOptions data_options;
+    data_options.path = settings.at("data");
+    data_options.conditions = split_list(settings.at("conditions"));
+    data_options.score = settings.at("score");
+    data_options.drop_bad_rows = flag(settings, "drop-bad-rows");
+    const uint64_t max_rows = integer(settings, "max-rows");
+    data_options.max_rows = max_rows == 0 ? cs::data::kAllRows : max_rows;
+    data_options.normalization = settings.at("normalization");
+    return data_options;
+}
+
 int fit(const Settings& settings) {
     for (const char* required : {"data", "output"}) {
         if (settings.at(required).empty()) {
@@ -385,16 +436,9 @@ int fit(const Settings& settings) {
     }
 
     // options
-    cs::trainer::DataOptions data_options;
-    data_options.path = settings.at("data");
-    data_options.conditions = split_list(settings.at("conditions"));
-    data_options.score = settings.at("score");
-    data_options.drop_bad_rows = flag(settings, "drop-bad-rows");
-    const uint64_t max_rows = integer(settings, "max-rows");
-    data_options.max_rows = max_rows == 0 ? cs::data::kAllRows : max_rows;
+    cs::trainer::DataOptions data_options = table_options(settings);
     data_options.validation_fraction = real(settings, "validation-fraction");
     data_options.split_seed = integer(settings, "split-seed");
-    data_options.normalization = settings.at("normalization");
 
     cs::trainer::TrainingOptions options;
     options.method = cs::trainer::parse_method(settings.at("method"));
@@ -579,6 +623,66 @@ int mcmc(const Settings& settings) {
     return 0;
 }
 
+int import_reference(const Settings& settings) {
+    for (const char* required : {"state-dict", "data", "output"}) {
+        if (settings.at(required).empty()) {
+            throw UsageError(std::string("import needs --") + required);
+        }
+    }
+    const std::string& path = settings.at("state-dict");
+    const cs::trainer::ReferenceModel model = cs::trainer::read_reference_state_dict(path);
+
+    cs::trainer::DataOptions data_options = table_options(settings);
+    data_options.validation_fraction = 0.0;
+    if (data_options.normalization != "jetclass" && data_options.normalization != "fit") {
+        throw UsageError("--normalization: expected jetclass or fit, got \"" +
+                         data_options.normalization + "\"");
+    }
+    if (data_options.conditions.size() != model.n_conditions) {
+        throw UsageError(path + ": the network takes " + std::to_string(model.n_conditions) +
+                         " conditions, --conditions names " +
+                         std::to_string(data_options.conditions.size()));
+    }
+    const cs::trainer::PreparedData data = cs::trainer::load_data(data_options);
+    std::fprintf(stderr, "surrogate-train: %s\n", data.description.c_str());
+    std::fprintf(stderr, "surrogate-train: %s: %s, %u blocks of width %u, %zu weights (%s)\n",
+                 path.c_str(), model.posterior.rho.empty() ? "plain layers" : "Flipout layers",
+                 model.architecture.n_blocks, model.architecture.width, model.posterior.mean.size(),
+                 model.dtype.c_str());
+
+    cs::trainer::ExportOptions options;
+    options.architecture = model.architecture;
+    options.draws = static_cast<uint32_t>(integer(settings, "draws"));
+    options.seed = integer(settings, "seed");
+    options.tagger = settings.at("tagger");
+    options.description = settings.at("description").empty()
+                              ? "Imported from the reference implementation's state dict " + path
+                              : settings.at("description");
+    options.hyperparameters = {{"imported_from", path},
+                               {"imported_dtype", model.dtype},
+                               {"imported_prefix", model.prefix},
+                               {"normalization", data_options.normalization}};
+    if (!model.unused_keys.empty()) {
+        // Flipout layers' noise and prior buffers: named by kind, not one by one
+        std::set<std::string> kinds;
+        for (const std::string& key : model.unused_keys) {
+            kinds.insert(key.substr(key.rfind('.') + 1));
+        }
+        std::string text = std::to_string(model.unused_keys.size()) + " (";
+        for (const std::string& kind : kinds) {
+            text += (text.back() == '(' ? "" : ", ") + kind;
+        }
+        options.hyperparameters.push_back({"imported_unused_buffers", text + ")"});
+    }
+    const cs::format::SurrogateFile file =
+        cs::trainer::make_surrogate(model.posterior, data, options);
+    write_surrogate(file, settings);
+    std::cout << "{\"output\": \"" << settings.at("output")
+              << "\", \"members\": " << file.members.size() << ", \"method\": \""
+              << file.provenance.method << "\"}\n";
+    return 0;
+}
+
 int merge(int argc, char** argv) {
     Settings settings = {{"output", ""}, {"json", ""}};
     std::vector<cs::format::SurrogateFile> chains;
@@ -626,11 +730,14 @@ int main(int argc, char** argv) {
         if (command == "mcmc") {
             return mcmc(parse_arguments(argc, argv, mcmc_defaults()));
         }
+        if (command == "import") {
+            return import_reference(parse_arguments(argc, argv, import_defaults()));
+        }
         if (command == "merge") {
             return merge(argc, argv);
         }
         throw UsageError("unknown command \"" + command +
-                         "\" (expected fit, mcmc, merge, config or help)");
+                         "\" (expected fit, mcmc, merge, import, config or help)");
     } catch (const UsageError& error) {
         std::cerr << "surrogate-train: " << error.what() << '\n';
         return 2;

@@ -77,6 +77,8 @@ VelocityValues torch_velocity(const format::Architecture& architecture, std::siz
                               const std::vector<double>& conditions);
 
 struct ExportOptions {
+    // The posterior's architecture: the reference's unless imported (reference_import.hpp).
+    format::Architecture architecture;
     uint32_t draws = 10;  // variational: weight draws besides the posterior mean
     uint64_t seed = 1;
     std::string tagger = "ParT (jet_p_top_ParT_full)";
