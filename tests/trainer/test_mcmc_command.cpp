@@ -17,6 +17,7 @@
 
 #include "cs/format_io.hpp"
 #include "cs/runtime/ensemble.hpp"
+#include "cs/trainer/chain.hpp"
 #include "synthetic.hpp"
 
 using namespace cs;
@@ -208,4 +209,42 @@ TEST_CASE("trainer: merge joins chains of one point estimate into one ensemble",
     format::write_file(other, moved, format::Encoding::binary);
     CHECK(run({"merge", "--output", merged, first, moved}, scratch("bad-merge.log")) == 1);
     CHECK(read_text(scratch("bad-merge.log")).find("same point estimate") != std::string::npos);
+}
+
+TEST_CASE(
+    "trainer: with K steps per minibatch, K steps share their rows and the next K take new ones",
+    "[trainer][adam-mcmc]") {
+    trainer::ChainOptions options;
+    options.batch_size = 100;
+    options.batch_steps = 3;
+    // 250 rows: minibatches start at rows 0, 100 and 200 of each epoch's order
+    const std::vector<int64_t> first = {0, 0, 0, 100, 100, 100, 200, 200, 200, 0};
+    for (uint64_t step = 0; step < first.size(); ++step) {
+        const trainer::ChainBatch batch = trainer::chain_batch(options, step, 250);
+        CHECK(batch.first == first[step]);
+        CHECK(batch.fresh == (step % 3 == 0));
+        CHECK(batch.epoch == (step < 9 ? 0u : 1u));
+    }
+    options.batch_steps = 1;  // the reference's: a new minibatch every step
+    CHECK(trainer::chain_batch(options, 2, 250).first == 200);
+    CHECK(trainer::chain_batch(options, 3, 250).epoch == 1);
+    CHECK(trainer::chain_batch(options, 3, 250).fresh);
+    options.fixed_batch = true;  // one batch: never fresh, so its loss is always reused
+    CHECK_FALSE(trainer::chain_batch(options, 7, 250).fresh);
+    CHECK(trainer::chain_batch(options, 7, 250).first == 0);
+}
+
+TEST_CASE("trainer: mcmc --batch-steps runs, is recorded, and refuses zero",
+          "[trainer][command][adam-mcmc]") {
+    const std::string output = scratch("chain-k.surrogate");
+    std::vector<std::string> arguments = chain(output, "5");
+    arguments.insert(arguments.end(), {"--batch-steps", "3"});
+    REQUIRE(run(arguments, scratch("chain-k.log")) == 0);
+    const format::SurrogateFile file = format::read_file(output);
+    CHECK(file.members.size() == 4);
+    CHECK(hyperparameter(file, "chain_batch_steps") == "3");
+
+    arguments.back() = "0";
+    CHECK(run(arguments, scratch("chain-k0.log")) == 1);
+    CHECK(read_text(scratch("chain-k0.log")).find("batch steps") != std::string::npos);
 }

@@ -176,7 +176,8 @@ AdamMcmcOptions step_options(const ChainOptions& options) {
     step.learning_rate = options.learning_rate;
     step.beta1 = options.beta1;
     step.beta2 = options.beta2;
-    step.fixed_batch = options.fixed_batch;
+    // within a minibatch the loss is one function, as with a fixed batch
+    step.fixed_batch = options.fixed_batch || options.batch_steps > 1;
     step.restart_after = options.restart_after;
     return step;
 }
@@ -312,13 +313,29 @@ void load_chain(const std::string& path, const std::string& run, const torch::De
     }
 }
 
+}  // namespace
+
+ChainBatch chain_batch(const ChainOptions& options, uint64_t step, int64_t n_rows) {
+    if (options.fixed_batch) {
+        return {0, 0, false};
+    }
+    const auto batch = std::min(n_rows, static_cast<int64_t>(options.batch_size));
+    const auto batches_per_epoch = static_cast<uint64_t>((n_rows + batch - 1) / batch);
+    const uint64_t minibatch = step / options.batch_steps;
+    return {minibatch / batches_per_epoch,
+            static_cast<int64_t>(minibatch % batches_per_epoch) * batch,
+            step % options.batch_steps == 0};
+}
+
+namespace {
+
 ChainResult run_chain_inside(const ChainOptions& options, const format::SurrogateFile& start,
                              const PreparedData& data,
                              const std::function<void(const ChainStepReport&)>& on_step) {
     if (options.thin == 0 || options.members == 0 || options.batch_size == 0 ||
-        options.likelihood_steps == 0 || options.chunk_rows == 0) {
+        options.likelihood_steps == 0 || options.chunk_rows == 0 || options.batch_steps == 0) {
         throw TrainingError(
-            "chain: thin, members, batch size, likelihood steps and chunk rows "
+            "chain: thin, members, batch size, batch steps, likelihood steps and chunk rows "
             "must be positive");
     }
     if (options.resume && options.checkpoint.empty()) {
@@ -387,19 +404,21 @@ ChainResult run_chain_inside(const ChainOptions& options, const format::Surrogat
     result.sigma = proposal_sigma(step_settings, n_weights);
     const uint64_t total = chain_steps(options);
     const auto batch = std::min(n_rows, static_cast<int64_t>(options.batch_size));
-    const auto steps_per_epoch = static_cast<uint64_t>((n_rows + batch - 1) / batch);
     uint64_t shuffled_epoch = UINT64_MAX;
     torch::Tensor order;
     while (state.step < total) {
-        // the step's rows: one fixed batch, or the next minibatch of a shuffled epoch
-        const uint64_t epoch = options.fixed_batch ? 0 : state.step / steps_per_epoch;
-        if (epoch != shuffled_epoch) {
-            at::Generator shuffle = seeded_generator(options.seed, kChainShuffle, epoch);
-            order = torch::randperm(n_rows, shuffle).to(device);
-            shuffled_epoch = epoch;
+        // the step's rows; a new minibatch invalidates the loss known at the state
+        const ChainBatch rows_of_step = chain_batch(options, state.step, n_rows);
+        if (rows_of_step.fresh) {
+            state.has_loss = false;
         }
-        const auto first =
-            options.fixed_batch ? 0 : static_cast<int64_t>(state.step % steps_per_epoch) * batch;
+        if (rows_of_step.epoch != shuffled_epoch) {
+            at::Generator shuffle =
+                seeded_generator(options.seed, kChainShuffle, rows_of_step.epoch);
+            order = torch::randperm(n_rows, shuffle).to(device);
+            shuffled_epoch = rows_of_step.epoch;
+        }
+        const int64_t first = rows_of_step.first;
         const torch::Tensor rows = order.slice(0, first, std::min(n_rows, first + batch));
 
         at::Generator noise = seeded_generator(options.seed, kChainProposal, state.step);
@@ -479,6 +498,7 @@ std::vector<std::pair<std::string, std::string>> describe(const ChainOptions& op
         {"beta2", text(options.beta2)},
         {"restart_after", std::to_string(options.restart_after)},
         {"fixed_batch", options.fixed_batch ? "true" : "false"},
+        {"batch_steps", std::to_string(options.batch_steps)},
         {"batch_size", std::to_string(options.batch_size)},
         {"likelihood_steps", std::to_string(options.likelihood_steps)},
         {"chunk_rows", std::to_string(options.chunk_rows)},

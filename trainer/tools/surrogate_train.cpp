@@ -97,6 +97,9 @@ options of mcmc (the step's defaults are the reference's):
   --fixed-batch             one batch for every step (its loss is reused: one
                             likelihood gradient per step instead of two)
   --batch-size N            rows per step [4096]
+  --batch-steps K           steps on each minibatch before the next; its loss at the
+                            current state is reused, so K steps cost K + 1 likelihood
+                            gradients instead of 2 K [1]
   --likelihood-steps N      fixed RK4 steps of the log-likelihood [8]
   --chunk-rows N            rows per backward pass, bounding memory [8192]
   --burn-in N               steps before the first member [0]
@@ -184,6 +187,7 @@ const OptionTable& mcmc_defaults() {
         {"beta2", "0.999"},
         {"restart-after", "100"},
         {"fixed-batch", "false"},
+        {"batch-steps", "1"},
         {"batch-size", "4096"},
         {"likelihood-steps", "8"},
         {"chunk-rows", "8192"},
@@ -569,6 +573,7 @@ int mcmc(const Settings& settings) {
     options.beta2 = real(settings, "beta2");
     options.restart_after = static_cast<uint32_t>(integer(settings, "restart-after"));
     options.fixed_batch = flag(settings, "fixed-batch");
+    options.batch_steps = static_cast<uint32_t>(integer(settings, "batch-steps"));
     options.batch_size = static_cast<uint32_t>(integer(settings, "batch-size"));
     options.likelihood_steps = static_cast<uint32_t>(integer(settings, "likelihood-steps"));
     options.chunk_rows = static_cast<uint32_t>(integer(settings, "chunk-rows"));

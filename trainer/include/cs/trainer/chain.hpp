@@ -27,6 +27,10 @@ struct ChainOptions {
     double beta2 = 0.999;
     uint32_t restart_after = 100;
     bool fixed_batch = false;  // one batch for every step instead of a new minibatch each
+    // steps on each minibatch before the next: within one the loss and gradient at
+    // the current state are known from the step before, so a step costs one gradient
+    // evaluation instead of two, and K steps cost K + 1
+    uint32_t batch_steps = 1;
 
     uint32_t batch_size = 4096;
     uint32_t likelihood_steps = 8;  // fixed RK4 steps of the log-likelihood's solve
@@ -45,6 +49,16 @@ struct ChainOptions {
     uint64_t checkpoint_every = 50;
     bool resume = false;
 };
+
+// The rows of chain step `step` (counting from 0): the one fixed batch, or rows
+// [first, first + batch_size) of the shuffled order of `epoch`, minibatch
+// floor(step / batch_steps) of the chain; `fresh` when the step starts a minibatch.
+struct ChainBatch {
+    uint64_t epoch = 0;
+    int64_t first = 0;
+    bool fresh = false;
+};
+ChainBatch chain_batch(const ChainOptions& options, uint64_t step, int64_t n_rows);
 
 struct ChainStepReport {
     uint64_t step = 0;  // steps done, counting from 1
