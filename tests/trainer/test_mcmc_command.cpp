@@ -149,39 +149,48 @@ TEST_CASE("trainer: mcmc keeps thinned chain members after the point estimate an
 
 TEST_CASE("trainer: a chain killed with SIGKILL resumes to the members of an uninterrupted one",
           "[trainer][command][adam-mcmc][resume]") {
-    const std::string reference = scratch("uninterrupted.surrogate");
-    REQUIRE(run(chain(reference, "5"), scratch("uninterrupted.log")) == 0);
+    // A new minibatch every step (the reference's), and three steps per minibatch,
+    // where the checkpoint at step 2 falls inside one: the resumed chain evaluates the
+    // loss at its state on that batch again and must find the same numbers.
+    for (const std::string batch_steps : {"1", "3"}) {
+        CAPTURE(batch_steps);
+        const std::string reference = scratch("uninterrupted.surrogate");
+        std::vector<std::string> uninterrupted_arguments = chain(reference, "5");
+        uninterrupted_arguments.insert(uninterrupted_arguments.end(),
+                                       {"--batch-steps", batch_steps});
+        REQUIRE(run(uninterrupted_arguments, scratch("uninterrupted.log")) == 0);
 
-    const std::string checkpoint = scratch("chain.checkpoint");
-    const std::string output = scratch("resumed.surrogate");
-    std::filesystem::remove(checkpoint);
-    std::filesystem::remove(output);
-    std::vector<std::string> interrupted = chain(output, "5");
-    interrupted.insert(interrupted.end(),
-                       {"--checkpoint", checkpoint, "--checkpoint-every", "2", "--resume"});
-    const pid_t pid = start(interrupted, scratch("killed.log"));
-    while (!std::filesystem::exists(checkpoint)) {
+        const std::string checkpoint = scratch("chain.checkpoint");
+        const std::string output = scratch("resumed.surrogate");
+        std::filesystem::remove(checkpoint);
+        std::filesystem::remove(output);
+        std::vector<std::string> interrupted = chain(output, "5");
+        interrupted.insert(interrupted.end(), {"--batch-steps", batch_steps, "--checkpoint",
+                                               checkpoint, "--checkpoint-every", "2", "--resume"});
+        const pid_t pid = start(interrupted, scratch("killed.log"));
+        while (!std::filesystem::exists(checkpoint)) {
+            int status = 0;
+            REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
         int status = 0;
-        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
-    REQUIRE(!std::filesystem::exists(output));
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        REQUIRE(WIFSIGNALED(status));
+        REQUIRE(!std::filesystem::exists(output));
 
-    REQUIRE(run(interrupted, scratch("resumed.log")) == 0);
-    CHECK(read_text(scratch("resumed.log")).find("resumed at step") != std::string::npos);
-    const format::SurrogateFile resumed = format::read_file(output);
-    const format::SurrogateFile uninterrupted = format::read_file(reference);
-    REQUIRE(resumed.members.size() == uninterrupted.members.size());
-    for (size_t m = 0; m < resumed.members.size(); ++m) {
-        CHECK(resumed.members[m].weights == uninterrupted.members[m].weights);
+        REQUIRE(run(interrupted, scratch("resumed.log")) == 0);
+        CHECK(read_text(scratch("resumed.log")).find("resumed at step") != std::string::npos);
+        const format::SurrogateFile resumed = format::read_file(output);
+        const format::SurrogateFile uninterrupted = format::read_file(reference);
+        REQUIRE(resumed.members.size() == uninterrupted.members.size());
+        for (size_t m = 0; m < resumed.members.size(); ++m) {
+            CHECK(resumed.members[m].weights == uninterrupted.members[m].weights);
+        }
+        // the chain moved: the members are not the point estimate
+        CHECK(resumed.members.back().weights != resumed.members[0].weights);
     }
-    // the chain moved: the members are not the point estimate
-    CHECK(resumed.members.back().weights != resumed.members[0].weights);
 }
 
 TEST_CASE("trainer: merge joins chains of one point estimate into one ensemble",
