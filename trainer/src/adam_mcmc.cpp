@@ -316,6 +316,9 @@ void load_chain(const std::string& path, const std::string& run, const torch::De
 }  // namespace
 
 ChainBatch chain_batch(const ChainOptions& options, uint64_t step, int64_t n_rows) {
+    if (options.batch_size == 0 || options.batch_steps == 0 || n_rows <= 0) {
+        throw TrainingError("chain: batch size, batch steps and rows must be positive");
+    }
     if (options.fixed_batch) {
         return {0, 0, false};
     }

@@ -27,12 +27,16 @@ bool ends_with(const std::string& text, const std::string& suffix) {
            text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string shape_of(const at::Tensor& tensor) {
+std::string shape_text(const std::vector<int64_t>& sizes) {
     std::string text = "[";
-    for (int64_t d = 0; d < tensor.dim(); ++d) {
-        text += (d ? ", " : "") + std::to_string(tensor.size(d));
+    for (size_t d = 0; d < sizes.size(); ++d) {
+        text += (d ? ", " : "") + std::to_string(sizes[d]);
     }
     return text + "]";
+}
+
+std::string shape_of(const at::Tensor& tensor) {
+    return shape_text(tensor.sizes().vec());
 }
 
 class Reader {
@@ -54,9 +58,8 @@ class Reader {
         }
         const at::Tensor& tensor = found->second;
         if (tensor.sizes().vec() != shape) {
-            const at::Tensor expected = at::empty(shape);
             fail("'" + key + "' has shape " + shape_of(tensor) + ", the blocks need " +
-                 shape_of(expected));
+                 shape_text(shape));
         }
         if (!at::isfinite(tensor).all().item<bool>()) {
             fail("'" + key + "' holds non-finite values");
