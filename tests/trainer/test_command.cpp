@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "command.hpp"
 #include "cs/format_io.hpp"
 #include "cs/runtime/ensemble.hpp"
 #include "synthetic.hpp"
@@ -25,48 +26,18 @@ using namespace cs;
 namespace {
 
 std::string scratch(const std::string& name) {
-    const std::filesystem::path folder =
-        std::filesystem::path(CS_BINARY_DIR) / "test-scratch" / "trainer-command";
-    std::filesystem::create_directories(folder);
-    return (folder / name).string();
+    return test::scratch_path("trainer-command", name);
 }
 
-// Starts the command with stdout and stderr going to `log`; returns its process id.
 pid_t start(const std::vector<std::string>& arguments, const std::string& log) {
-    std::vector<std::string> all = {SURROGATE_TRAIN};
-    all.insert(all.end(), arguments.begin(), arguments.end());
-    const pid_t pid = fork();
-    if (pid == 0) {
-        const int file = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(file, 1);
-        dup2(file, 2);
-        std::vector<char*> argv;
-        for (std::string& argument : all) {
-            argv.push_back(argument.data());
-        }
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    return pid;
-}
-
-int finish(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return test::start_command(arguments, log);
 }
 
 int run(const std::vector<std::string>& arguments, const std::string& log) {
-    return finish(start(arguments, log));
+    return test::run_command(arguments, log);
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream stream(path);
-    std::stringstream text;
-    text << stream.rdbuf();
-    return text.str();
-}
+using test::read_text;
 
 std::vector<std::string> fit_arguments(const std::string& data, const std::string& output) {
     return {"fit",          data, "--output", output, "--epochs", "4",

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "command.hpp"
 #include "cs/format_io.hpp"
 #include "cs/runtime/ensemble.hpp"
 #include "cs/trainer/chain.hpp"
@@ -25,43 +26,18 @@ using namespace cs;
 namespace {
 
 std::string scratch(const std::string& name) {
-    const std::filesystem::path folder =
-        std::filesystem::path(CS_BINARY_DIR) / "test-scratch" / "trainer-mcmc";
-    std::filesystem::create_directories(folder);
-    return (folder / name).string();
+    return test::scratch_path("trainer-mcmc", name);
 }
 
 pid_t start(const std::vector<std::string>& arguments, const std::string& log) {
-    std::vector<std::string> all = {SURROGATE_TRAIN};
-    all.insert(all.end(), arguments.begin(), arguments.end());
-    const pid_t pid = fork();
-    if (pid == 0) {
-        const int file = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(file, 1);
-        dup2(file, 2);
-        std::vector<char*> argv;
-        for (std::string& argument : all) {
-            argv.push_back(argument.data());
-        }
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    return pid;
+    return test::start_command(arguments, log);
 }
 
 int run(const std::vector<std::string>& arguments, const std::string& log) {
-    int status = 0;
-    waitpid(start(arguments, log), &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return test::run_command(arguments, log);
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream stream(path);
-    std::stringstream text;
-    text << stream.rdbuf();
-    return text.str();
-}
+using test::read_text;
 
 // A point estimate trained for one epoch on a small synthetic table, made once.
 const std::string& point_estimate() {

@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "command.hpp"
 #include "cs/format_io.hpp"
 #include "cs/runtime/velocity_field.hpp"
 #include "cs/trainer/reference_import.hpp"
@@ -29,10 +29,7 @@ std::string fixture(const std::string& name) {
 }
 
 std::string scratch(const std::string& name) {
-    const std::filesystem::path folder =
-        std::filesystem::path(CS_BINARY_DIR) / "test-scratch" / "trainer-import";
-    std::filesystem::create_directories(folder);
-    return (folder / name).string();
+    return test::scratch_path("trainer-import", name);
 }
 
 rapidjson::Document expected_values() {
@@ -206,11 +203,9 @@ TEST_CASE("trainer: surrogate-train import writes a file that verifies, the Flip
     for (const std::string name : {"plain", "flipout"}) {
         const std::string output = scratch(name + ".surrogate");
         std::filesystem::remove(output);
-        const std::string command = std::string(SURROGATE_TRAIN) + " import --state-dict " +
-                                    fixture("reference_" + name + ".pt") + " --data " + data +
-                                    " --draws 4 --output " + output + " > " +
-                                    scratch(name + ".log") + " 2>&1";
-        REQUIRE(std::system(command.c_str()) == 0);
+        REQUIRE(test::run_command({"import", "--state-dict", fixture("reference_" + name + ".pt"),
+                                   "--data", data, "--draws", "4", "--output", output},
+                                  scratch(name + ".log")) == 0);
         const format::SurrogateFile file = format::read_file(output);
         CHECK(file.members.size() == (name == "plain" ? 1u : 5u));
         CHECK(file.provenance.method == (name == "plain" ? "cfm" : "variational"));
@@ -224,14 +219,11 @@ TEST_CASE("trainer: surrogate-train import writes a file that verifies, the Flip
     // a state dict for six conditions with five named is refused before anything is written
     const std::string output = scratch("five.surrogate");
     std::filesystem::remove(output);
-    const std::string command = std::string(SURROGATE_TRAIN) + " import --state-dict " +
-                                fixture("reference_plain.pt") + " --data " + data +
-                                " --conditions label_top,jet_pt,jet_eta,jet_phi,jet_energy" +
-                                " --output " + output + " > " + scratch("five.log") + " 2>&1";
-    CHECK(std::system(command.c_str()) != 0);
+    CHECK(test::run_command(
+              {"import", "--state-dict", fixture("reference_plain.pt"), "--data", data,
+               "--conditions", "label_top,jet_pt,jet_eta,jet_phi,jet_energy", "--output", output},
+              scratch("five.log")) != 0);
     CHECK_FALSE(std::filesystem::exists(output));
-    std::ifstream log(scratch("five.log"));
-    std::stringstream text;
-    text << log.rdbuf();
-    CHECK(contains(text.str(), "the network takes 6 conditions, --conditions names 5"));
+    CHECK(contains(test::read_text(scratch("five.log")),
+                   "the network takes 6 conditions, --conditions names 5"));
 }
