@@ -5,8 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
-#include <sstream>
+#include <string>
 
 #include "cs/errors.hpp"
 #include "cs/format_io.hpp"
@@ -20,15 +21,21 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr uint32_t kNoiseStream = 1;
 constexpr uint32_t kMemberStream = 2;
 
+// A number as an ostream with this precision prints it (%g), for messages.
+std::string number_text(double value, int precision = 6) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*g", precision, value);
+    return text;
+}
+
 double log_normal_density(double z) {
     return -0.5 * z * z - 0.5 * std::log(2.0 * kPi);
 }
 
 void check_level(double level, const char* what) {
     if (!(level > 0.0 && level < 1.0)) {
-        std::ostringstream message;
-        message << what << " " << level << " must lie strictly between 0 and 1";
-        throw EvaluationError(message.str());
+        throw EvaluationError(std::string(what) + " " + number_text(level) +
+                              " must lie strictly between 0 and 1");
     }
 }
 
@@ -109,19 +116,18 @@ void Ensemble::check_test_vectors() const {
         };
         const std::string path = "test_vectors[" + std::to_string(i) + "]";
         if (!close(v(0), vector.velocity)) {
-            std::ostringstream message;
-            message.precision(9);
-            message << "this runtime computes v = " << v(0) << " but the file expects "
-                    << vector.velocity << " (tolerance " << tolerance
-                    << "): the weights do not match the architecture";
-            throw FormatError(path + ".velocity", message.str());
+            throw FormatError(path + ".velocity",
+                              "this runtime computes v = " + number_text(v(0), 9) +
+                                  " but the file expects " + number_text(vector.velocity, 9) +
+                                  " (tolerance " + number_text(tolerance, 9) +
+                                  "): the weights do not match the architecture");
         }
         if (!close(dv_dx(0), vector.velocity_derivative)) {
-            std::ostringstream message;
-            message.precision(9);
-            message << "this runtime computes dv/dx = " << dv_dx(0) << " but the file expects "
-                    << vector.velocity_derivative << " (tolerance " << tolerance << ")";
-            throw FormatError(path + ".velocity_derivative", message.str());
+            throw FormatError(path + ".velocity_derivative",
+                              "this runtime computes dv/dx = " + number_text(dv_dx(0), 9) +
+                                  " but the file expects " +
+                                  number_text(vector.velocity_derivative, 9) + " (tolerance " +
+                                  number_text(tolerance, 9) + ")");
         }
     }
 }
@@ -137,10 +143,9 @@ Eigen::MatrixXf Ensemble::normalize(const Eigen::MatrixXd& conditions) const {
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
             const double value = conditions(j, c);
             if (!std::isfinite(value)) {
-                std::ostringstream message;
-                message << "condition " << condition.name << " of jet " << j << " is " << value
-                        << "; expected a finite number";
-                throw EvaluationError(message.str());
+                throw EvaluationError("condition " + condition.name + " of jet " +
+                                      std::to_string(j) + " is " + number_text(value) +
+                                      "; expected a finite number");
             }
             normalized(c, j) = static_cast<float>((value - condition.offset) / condition.scale);
         }

@@ -5,7 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <cstdio>
+#include <string>
 
 #include "cs/errors.hpp"
 
@@ -70,11 +71,16 @@ struct Derivative {
     Eigen::ArrayXd dv_dx;
 };
 
+// A number as an ostream prints it by default (%g), for messages.
+std::string number_text(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
 void check_finite(const Eigen::ArrayXd& values, double t, const char* what) {
     if (!values.allFinite()) {
-        std::ostringstream message;
-        message << "solver: non-finite " << what << " at t = " << t;
-        throw SolverError(message.str());
+        throw SolverError(std::string("solver: non-finite ") + what + " at t = " + number_text(t));
     }
 }
 
@@ -170,10 +176,9 @@ double step_factor(double error) {
 }
 
 [[noreturn]] void step_cap(uint32_t max_steps, double t, double t1, double h) {
-    std::ostringstream message;
-    message << "solver: Dormand-Prince took " << max_steps << " steps and stopped at t = " << t
-            << " of " << t1 << " (step " << h << "); raise max_steps or loosen atol/rtol";
-    throw SolverError(message.str());
+    throw SolverError("solver: Dormand-Prince took " + std::to_string(max_steps) +
+                      " steps and stopped at t = " + number_text(t) + " of " + number_text(t1) +
+                      " (step " + number_text(h) + "); raise max_steps or loosen atol/rtol");
 }
 
 SolveResult solve_dopri_batch(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0,
