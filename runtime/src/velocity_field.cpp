@@ -1,6 +1,7 @@
 // Batch evaluation of the reference velocity field (arXiv:2402.15558, appendix).
 #include "cs/runtime/velocity_field.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "cs/errors.hpp"
@@ -10,27 +11,229 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// ELU in place, written as max(a, 0) + exp(min(a, 0)) - 1: Eigen 3.4 does not
-// vectorize select(), and a scalar exp made the activation cost more than the
-// matrix products.
-void elu_in_place(Eigen::MatrixXf& values) {
-    auto array = values.array();
-    array = array.max(0.0f) + array.min(0.0f).exp() - 1.0f;
+using Packet = Eigen::internal::packet_traits<float>::type;
+constexpr Eigen::Index kPacket = Eigen::internal::packet_traits<float>::size;
+// The kernel computes outputs in blocks of two packets.
+constexpr Eigen::Index kOutputBlock = 2 * kPacket;
+// Rows per panel: a panel's activations and tangents (64 x 24 floats each, twice)
+// stay in the first-level cache together with one layer's weights.
+constexpr Eigen::Index kPanel = 24;
+
+Eigen::Index padded(Eigen::Index out) {
+    return out == 1 ? 1 : (out + kOutputBlock - 1) / kOutputBlock * kOutputBlock;
 }
 
-// Chain rule through an ELU from its output: elu'(a) = 1 for a > 0 and exp(a) =
-// elu(a) + 1 otherwise, that is min(elu(a), 0) + 1.
-void chain_elu(const Eigen::MatrixXf& activated, Eigen::MatrixXf& tangent) {
-    tangent.array() *= activated.array().min(0.0f) + 1.0f;
+// A matrix with `rows` rows padded with zeros to padded(rows).
+Eigen::MatrixXf pad_rows(const Eigen::MatrixXf& matrix) {
+    Eigen::MatrixXf result = Eigen::MatrixXf::Zero(padded(matrix.rows()), matrix.cols());
+    result.topRows(matrix.rows()) = matrix;
+    return result;
+}
+
+// exp(x) for x <= 0, the slope of the ELU: exp(x) = 2^n exp(r) with n = round(x / ln 2),
+// r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2] (ln 2 in two parts, the first exact in n ln 2),
+// and exp(r) by its Taylor series to r^6 (relative error below 1.3e-7). Adding
+// 1.5 * 2^23 rounds x / ln 2 to an integer that lands in the low bits of the sum, and
+// those bits, shifted into the exponent field, scale exp(r) by 2^n. Below -87 the
+// result is held at exp(-87), still a normal float; the ELU is -1 there to float
+// precision anyway.
+#pragma GCC diagnostic push
+// Naming the vector type as a template argument drops its alignment attribute,
+// which GCC warns about; the types only select Eigen's implementation.
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+inline Packet exp_nonpositive(const Packet& x) {
+    using namespace Eigen::internal;
+    using Integers = unpacket_traits<Packet>::integer_packet;
+    const Packet shift = pset1<Packet>(12582912.0f);
+    const Packet clamped = pmax(x, pset1<Packet>(-87.0f));
+    const Packet rounded = pmadd(clamped, pset1<Packet>(1.44269504f), shift);
+    const Packet n = psub(rounded, shift);
+    Packet r = pmadd(n, pset1<Packet>(-0.693145751953125f), clamped);
+    r = pmadd(n, pset1<Packet>(-1.42860677e-6f), r);
+    Packet p = pset1<Packet>(1.0f / 720.0f);
+    p = pmadd(p, r, pset1<Packet>(1.0f / 120.0f));
+    p = pmadd(p, r, pset1<Packet>(1.0f / 24.0f));
+    p = pmadd(p, r, pset1<Packet>(1.0f / 6.0f));
+    p = pmadd(p, r, pset1<Packet>(0.5f));
+    p = pmadd(p, r, pset1<Packet>(1.0f));
+    p = pmadd(p, r, pset1<Packet>(1.0f));
+    const Integers scale = plogical_shift_left<23>(preinterpret<Integers>(rounded));
+    return preinterpret<Packet>(padd(preinterpret<Integers>(p), scale));
+}
+#pragma GCC diagnostic pop
+
+// Where the kernel reads and writes: a panel's inputs and outputs, one column per
+// row (stride `ld`), and the per-row offsets of a block's first layer.
+struct Panel {
+    const float* in;
+    const float* tangent_in;
+    float* out;
+    float* tangent_out;
+    Eigen::Index ld;
+    const float* const* offsets;  // per row, or null
+    const float* const* times;    // per row, or null
+};
+
+// Outputs [block, block + kOutputBlock) of rows [row, row + J) for one stage:
+// weight * in summed over the inputs in order, then bias, offsets, time share,
+// and, with `activation`, ELU(a) = max(a, 0) + exp(min(a, 0)) - 1. Its derivative
+// exp(min(a, 0)) is the factor the tangent takes through the activation.
+template <int J, int NP, bool Tangent>
+inline void kernel(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::Index in,
+                   Eigen::Index block, Eigen::Index row, const Panel& panel) {
+    using namespace Eigen::internal;
+    Packet value[J][NP];
+    Packet tangent[J][NP];
+    for (int r = 0; r < J; ++r) {
+        for (int k = 0; k < NP; ++k) {
+            value[r][k] = pset1<Packet>(0.0f);
+            if (Tangent) {
+                tangent[r][k] = pset1<Packet>(0.0f);
+            }
+        }
+    }
+    const float* w = weight.data() + block;
+    const Eigen::Index ldw = weight.rows();
+    const float* h = panel.in + row * panel.ld;
+    const float* d = panel.tangent_in + row * panel.ld;
+    for (Eigen::Index i = 0; i < in; ++i) {
+        Packet w_i[NP];
+        for (int k = 0; k < NP; ++k) {
+            w_i[k] = ploadu<Packet>(w + i * ldw + k * kPacket);
+        }
+        for (int r = 0; r < J; ++r) {
+            const Packet a = pset1<Packet>(h[i + r * panel.ld]);
+            for (int k = 0; k < NP; ++k) {
+                value[r][k] = pmadd(a, w_i[k], value[r][k]);
+            }
+            if (Tangent) {
+                const Packet b = pset1<Packet>(d[i + r * panel.ld]);
+                for (int k = 0; k < NP; ++k) {
+                    tangent[r][k] = pmadd(b, w_i[k], tangent[r][k]);
+                }
+            }
+        }
+    }
+    const Packet zero = pset1<Packet>(0.0f);
+    for (int r = 0; r < J; ++r) {
+        float* out = panel.out + (row + r) * panel.ld + block;
+        float* tangent_out = panel.tangent_out + (row + r) * panel.ld + block;
+        for (int k = 0; k < NP; ++k) {
+            const Eigen::Index at = k * kPacket;
+            Packet a = padd(value[r][k], ploadu<Packet>(bias.data() + block + at));
+            if (panel.offsets) {
+                a = padd(a, ploadu<Packet>(panel.offsets[row + r] + block + at));
+                a = padd(a, ploadu<Packet>(panel.times[row + r] + block + at));
+            }
+            Packet t = Tangent ? tangent[r][k] : zero;
+            pstoreu(out + at, a);
+            if (Tangent) {
+                pstoreu(tangent_out + at, t);
+            }
+        }
+    }
+}
+
+template <bool Tangent>
+void run_stage(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::Index in,
+               bool activation, Eigen::Index count, const Panel& panel) {
+    constexpr int J = Tangent ? 3 : 6;
+    constexpr int NP = 2;
+    for (Eigen::Index block = 0; block < weight.rows(); block += NP * kPacket) {
+        Eigen::Index row = 0;
+        for (; row + J <= count; row += J) {
+            kernel<J, NP, Tangent>(weight, bias, in, block, row, panel);
+        }
+        for (; row < count; ++row) {
+            kernel<1, NP, Tangent>(weight, bias, in, block, row, panel);
+        }
+    }
+    if (activation) {
+        using namespace Eigen::internal;
+        const Packet zero = pset1<Packet>(0.0f);
+        const Packet one = pset1<Packet>(1.0f);
+        for (Eigen::Index row = 0; row < count; ++row) {
+            float* out = panel.out + row * panel.ld;
+            float* tangent_out = panel.tangent_out + row * panel.ld;
+            for (Eigen::Index o = 0; o < weight.rows(); o += kOutputBlock) {
+                for (Eigen::Index at = o; at < o + kOutputBlock; at += kPacket) {
+                    const Packet a = ploadu<Packet>(out + at);
+                    const Packet slope = exp_nonpositive(pmin(a, zero));
+                    pstoreu(out + at, padd(pmax(a, zero), psub(slope, one)));
+                    if (Tangent) {
+                        pstoreu(tangent_out + at, pmul(ploadu<Packet>(tangent_out + at), slope));
+                    }
+                }
+            }
+        }
+    }
+}
+
+// A stage with one output (the velocity): a dot product per row, summed in eight
+// fixed partial sums so every vector width adds in the same order.
+template <bool Tangent>
+void run_dot(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::Index in,
+             bool activation, Eigen::Index count, const Panel& panel) {
+    const float* w = weight.data();
+    for (Eigen::Index row = 0; row < count; ++row) {
+        const float* h = panel.in + row * panel.ld;
+        const float* d = panel.tangent_in + row * panel.ld;
+        float sum[8] = {};
+        float tangent_sum[8] = {};
+        Eigen::Index i = 0;
+        for (; i + 8 <= in; i += 8) {
+            for (int k = 0; k < 8; ++k) {
+                sum[k] += w[i + k] * h[i + k];
+                if (Tangent) {
+                    tangent_sum[k] += w[i + k] * d[i + k];
+                }
+            }
+        }
+        for (int k = 0; i < in; ++i, ++k) {
+            sum[k] += w[i] * h[i];
+            if (Tangent) {
+                tangent_sum[k] += w[i] * d[i];
+            }
+        }
+        auto reduce = [](const float* s) {
+            return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+        };
+        float a = reduce(sum) + bias(0);
+        if (panel.offsets) {
+            a += panel.offsets[row][0];
+            a += panel.times[row][0];
+        }
+        float t = Tangent ? reduce(tangent_sum) : 0.0f;
+        if (activation) {
+            const float slope = std::exp(std::min(a, 0.0f));
+            a = std::max(a, 0.0f) + (slope - 1.0f);
+            t *= slope;
+        }
+        panel.out[row * panel.ld] = a;
+        if (Tangent) {
+            panel.tangent_out[row * panel.ld] = t;
+        }
+    }
+}
+
+void embed(const std::vector<double>& frequencies, const double* t, Eigen::Index count,
+           Eigen::MatrixXf& embedding) {
+    const auto k = static_cast<Eigen::Index>(frequencies.size());
+    embedding.resize(2 * k, count);
+    for (Eigen::Index i = 0; i < k; ++i) {
+        const double angle = frequencies[static_cast<size_t>(i)] * kPi;
+        for (Eigen::Index j = 0; j < count; ++j) {
+            embedding(i, j) = static_cast<float>(std::cos(angle * t[j]));
+            embedding(k + i, j) = static_cast<float>(std::sin(angle * t[j]));
+        }
+    }
 }
 
 }  // namespace
 
 VelocityField::VelocityField(const format::Architecture& architecture, Eigen::Index n_conditions,
                              const std::vector<float>& weights)
-    : frequencies_(architecture.time_embedding.frequencies),
-      n_conditions_(n_conditions),
-      width_(architecture.width) {
+    : frequencies_(architecture.time_embedding.frequencies), n_conditions_(n_conditions) {
     const auto expected = format::parameter_count(architecture, n_conditions);
     if (weights.size() != expected) {
         throw FormatError("members.weights", "expected " + std::to_string(expected) +
@@ -39,28 +242,40 @@ VelocityField::VelocityField(const format::Architecture& architecture, Eigen::In
     }
     n_parameters_ = static_cast<Eigen::Index>(expected);
 
-    // Weights are stored [out][in] row-major: map them as row-major matrices.
+    // Weights are stored [out][in] row-major: map them as row-major matrices. The
+    // layers are first unpacked in double precision for the folding below.
     using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const auto width = static_cast<Eigen::Index>(architecture.width);
     const Eigen::Index embedding = 2 * static_cast<Eigen::Index>(frequencies_.size());
     size_t offset = 0;
     auto take = [&](Eigen::Index rows, Eigen::Index cols) {
-        Eigen::MatrixXf matrix = Eigen::Map<const RowMajor>(weights.data() + offset, rows, cols);
+        Eigen::MatrixXd matrix =
+            Eigen::Map<const RowMajor>(weights.data() + offset, rows, cols).cast<double>();
         offset += static_cast<size_t>(rows * cols);
         return matrix;
     };
-
+    struct Linear {
+        Eigen::MatrixXd weight;
+        Eigen::VectorXd bias;
+    };
+    struct Block {
+        Eigen::MatrixXd time_weight, state_weight, condition_weight;
+        Eigen::VectorXd first_bias;
+        std::vector<Linear> layers;  // the layers after the first
+        bool folded = false;
+    };
+    std::vector<Block> blocks;
     for (uint32_t b = 0; b < architecture.n_blocks; ++b) {
         const bool last_block = b + 1 == architecture.n_blocks;
-        const Eigen::Index block_output = last_block ? 1 : width_;
-        const Eigen::Index state = b == 0 ? 1 : width_;
+        const Eigen::Index block_output = last_block ? 1 : width;
+        const Eigen::Index state = b == 0 ? 1 : width;
         const Eigen::Index in = embedding + state + n_conditions;
         Block block;
         for (uint32_t l = 0; l < architecture.layers_per_block; ++l) {
             const bool last_layer = l + 1 == architecture.layers_per_block;
-            const Eigen::Index out = last_layer ? block_output : width_;
-            const Eigen::Index layer_in = l == 0 ? in : width_;
-            Eigen::MatrixXf weight = take(out, layer_in);
-            Eigen::VectorXf bias = take(out, 1);
+            const Eigen::Index out = last_layer ? block_output : width;
+            Eigen::MatrixXd weight = take(out, l == 0 ? in : width);
+            Eigen::VectorXd bias = take(out, 1);
             if (l == 0) {
                 // Column order of the first layer: [time embedding | state | conditions].
                 block.time_weight = weight.leftCols(embedding);
@@ -71,36 +286,59 @@ VelocityField::VelocityField(const format::Architecture& architecture, Eigen::In
                 block.layers.push_back({std::move(weight), std::move(bias)});
             }
         }
-        blocks_.push_back(std::move(block));
+        blocks.push_back(std::move(block));
     }
 
     // Fold every block's last layer into the next block's first layer, in double
     // precision: W_state (W_last a + b_last) = (W_state W_last) a + W_state b_last.
-    for (size_t b = 1; b < blocks_.size(); ++b) {
-        Block& previous = blocks_[b - 1];
+    for (size_t b = 1; b < blocks.size(); ++b) {
+        Block& previous = blocks[b - 1];
         if (previous.layers.empty()) {
             continue;
         }
-        Block& block = blocks_[b];
-        const Layer& last = previous.layers.back();
-        const Eigen::MatrixXd state = block.state_weight.cast<double>();
-        block.first_bias += (state * last.bias.cast<double>()).cast<float>();
-        block.state_weight = (state * last.weight.cast<double>()).cast<float>();
+        Block& block = blocks[b];
+        const Linear& last = previous.layers.back();
+        block.first_bias += block.state_weight * last.bias;
+        block.state_weight = block.state_weight * last.weight;
         previous.layers.pop_back();
         previous.folded = true;
     }
+
+    // The chain of stages. A stage is followed by an activation unless it ends a
+    // block that was not folded (the last block, or a block of one layer).
+    for (size_t b = 0; b < blocks.size(); ++b) {
+        const Block& block = blocks[b];
+        BlockStart start;
+        start.time_weight = pad_rows(block.time_weight.cast<float>());
+        start.condition_weight = pad_rows(block.condition_weight.cast<float>());
+        start.bias = pad_rows(block.first_bias.cast<float>());
+        block_starts_.push_back(std::move(start));
+
+        Stage first;
+        first.weight = pad_rows(block.state_weight.cast<float>());
+        first.bias = Eigen::VectorXf::Zero(first.weight.rows());  // in the offsets
+        first.in = block.state_weight.cols();
+        first.out = block.state_weight.rows();
+        first.activation = !block.layers.empty() || block.folded;
+        first.block = static_cast<int>(b);
+        stages_.push_back(std::move(first));
+        for (size_t l = 0; l < block.layers.size(); ++l) {
+            const Linear& layer = block.layers[l];
+            Stage stage;
+            stage.weight = pad_rows(layer.weight.cast<float>());
+            stage.bias = pad_rows(layer.bias.cast<float>());
+            stage.in = layer.weight.cols();
+            stage.out = layer.weight.rows();
+            stage.activation = l + 1 < block.layers.size() || block.folded;
+            stages_.push_back(std::move(stage));
+        }
+    }
+    padded_width_ = std::max<Eigen::Index>(padded(width), 1);
 }
 
 Eigen::MatrixXf VelocityField::embed_time(const Eigen::ArrayXd& t) const {
-    const auto k = static_cast<Eigen::Index>(frequencies_.size());
-    Eigen::MatrixXf embedding(2 * k, t.size());
-    for (Eigen::Index i = 0; i < k; ++i) {
-        const double angle = frequencies_[static_cast<size_t>(i)] * kPi;
-        for (Eigen::Index j = 0; j < t.size(); ++j) {
-            embedding(i, j) = static_cast<float>(std::cos(angle * t(j)));
-            embedding(k + i, j) = static_cast<float>(std::sin(angle * t(j)));
-        }
-    }
+    Eigen::MatrixXf embedding;
+    embed(frequencies_, t.data(), t.size(), embedding);
     return embedding;
 }
 
@@ -111,9 +349,9 @@ VelocityField::Conditioned VelocityField::condition(const Eigen::MatrixXf& norma
     }
     Conditioned conditioned;
     conditioned.rows = normalized.cols();
-    for (const auto& block : blocks_) {
-        Eigen::MatrixXf offsets = block.condition_weight * normalized;
-        offsets.colwise() += block.first_bias;
+    for (const auto& start : block_starts_) {
+        Eigen::MatrixXf offsets = start.condition_weight * normalized;
+        offsets.colwise() += start.bias;
         conditioned.block_offsets.push_back(std::move(offsets));
     }
     return conditioned;
@@ -135,79 +373,102 @@ void VelocityField::evaluate(const Eigen::ArrayXd& t, const Eigen::ArrayXd& x,
                               std::to_string(available) + " conditioned rows");
     }
 
-    work.embedding = embed_time(t);
-    const bool with_derivative = derivative != nullptr;
-    for (size_t b = 0; b < blocks_.size(); ++b) {
-        const Block& block = blocks_[b];
-
-        // first layer: conditions (precomputed) + time + state
-        if (rows) {
-            work.offsets = conditioned.block_offsets[b](Eigen::all, *rows);
-        }
-        const Eigen::MatrixXf& offsets = rows ? work.offsets : conditioned.block_offsets[b];
-        if (shared_time) {
-            const Eigen::VectorXf time_column = block.time_weight * work.embedding.col(0);
-            work.next = offsets;
-            work.next.colwise() += time_column;
-        } else {
-            work.next.noalias() = block.time_weight * work.embedding;
-            work.next += offsets;
-        }
-        if (b == 0) {
-            const Eigen::RowVectorXf state = x.cast<float>().matrix().transpose();
-            work.next.noalias() += block.state_weight * state;
-            if (with_derivative) {
-                work.next_tangent = block.state_weight.replicate(1, n);
-            }
-        } else {
-            work.next.noalias() += block.state_weight * work.hidden;
-            if (with_derivative) {
-                work.next_tangent.noalias() = block.state_weight * work.tangent;
-            }
-        }
-        work.hidden.swap(work.next);
-        if (with_derivative) {
-            work.tangent.swap(work.next_tangent);
-        }
-
-        // remaining layers: activation, then linear
-        for (const Layer& layer : block.layers) {
-            elu_in_place(work.hidden);
-            if (work.keep_features && b + 1 == blocks_.size() && &layer == &block.layers.back()) {
-                work.features = work.hidden;
-            }
-            if (with_derivative) {
-                chain_elu(work.hidden, work.tangent);
-                work.next_tangent.noalias() = layer.weight * work.tangent;
-                work.tangent.swap(work.next_tangent);
-            }
-            work.next.noalias() = layer.weight * work.hidden;
-            work.next.colwise() += layer.bias;
-            work.hidden.swap(work.next);
-        }
-        if (block.folded) {
-            elu_in_place(work.hidden);
-            if (with_derivative) {
-                chain_elu(work.hidden, work.tangent);
-            }
+    for (auto& matrix : work.values) {
+        matrix.resize(padded_width_, kPanel);
+    }
+    for (auto& matrix : work.tangents) {
+        matrix.resize(padded_width_, kPanel);
+    }
+    work.offsets.resize(kPanel);
+    work.times.resize(kPanel);
+    if (shared_time) {
+        embed(frequencies_, t.data(), 1, work.embedding);
+        work.shared_time.resize(padded_width_, static_cast<Eigen::Index>(block_starts_.size()));
+        for (size_t b = 0; b < block_starts_.size(); ++b) {
+            const Eigen::MatrixXf& weight = block_starts_[b].time_weight;
+            work.shared_time.col(static_cast<Eigen::Index>(b)).head(weight.rows()).noalias() =
+                weight * work.embedding.col(0);
         }
     }
 
-    velocity = work.hidden.row(0).transpose().cast<double>().array();
-    if (with_derivative) {
-        *derivative = work.tangent.row(0).transpose().cast<double>().array();
+    velocity.resize(n);
+    if (derivative) {
+        derivative->resize(n);
+    }
+    for (Eigen::Index first = 0; first < n; first += kPanel) {
+        const Eigen::Index count = std::min(kPanel, n - first);
+        if (derivative) {
+            run_panel<true>(first, count, t, x, conditioned, rows, work, velocity, derivative);
+        } else {
+            run_panel<false>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
+        }
+    }
+}
+
+template <bool Tangent>
+void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eigen::ArrayXd& t,
+                              const Eigen::ArrayXd& x, const Conditioned& conditioned,
+                              const RowIndex* rows, Workspace& work, Eigen::ArrayXd& velocity,
+                              Eigen::ArrayXd* derivative) const {
+    const bool shared_time = t.size() == 1;
+    for (Eigen::Index j = 0; j < count; ++j) {
+        work.values[0](0, j) = static_cast<float>(x(first + j));
+        work.tangents[0](0, j) = 1.0f;
+    }
+    if (!shared_time) {
+        embed(frequencies_, t.data() + first, count, work.embedding);
+    }
+
+    int current = 0;
+    for (const Stage& stage : stages_) {
+        Panel panel{work.values[current].data(),
+                    work.tangents[current].data(),
+                    work.values[1 - current].data(),
+                    work.tangents[1 - current].data(),
+                    padded_width_,
+                    nullptr,
+                    nullptr};
+        if (stage.block >= 0) {
+            const auto b = static_cast<size_t>(stage.block);
+            const Eigen::MatrixXf& offsets = conditioned.block_offsets[b];
+            for (Eigen::Index j = 0; j < count; ++j) {
+                const Eigen::Index column =
+                    rows ? (*rows)[static_cast<size_t>(first + j)] : first + j;
+                work.offsets[static_cast<size_t>(j)] = offsets.data() + column * offsets.rows();
+            }
+            if (shared_time) {
+                std::fill(work.times.begin(), work.times.end(),
+                          work.shared_time.col(stage.block).data());
+            } else {
+                const Eigen::MatrixXf& weight = block_starts_[b].time_weight;
+                work.time_terms.noalias() = weight * work.embedding;
+                for (Eigen::Index j = 0; j < count; ++j) {
+                    work.times[static_cast<size_t>(j)] = work.time_terms.col(j).data();
+                }
+            }
+            panel.offsets = work.offsets.data();
+            panel.times = work.times.data();
+        }
+        if (stage.weight.rows() == 1) {
+            run_dot<Tangent>(stage.weight, stage.bias, stage.in, stage.activation, count, panel);
+        } else {
+            run_stage<Tangent>(stage.weight, stage.bias, stage.in, stage.activation, count, panel);
+        }
+        current = 1 - current;
+    }
+
+    for (Eigen::Index j = 0; j < count; ++j) {
+        velocity(first + j) = work.values[current](0, j);
+        if (Tangent) {
+            (*derivative)(first + j) = work.tangents[current](0, j);
+        }
     }
 }
 
 double VelocityField::flops_per_row(bool with_derivative) const {
     double flops = 0.0;
-    for (size_t b = 0; b < blocks_.size(); ++b) {
-        const Block& block = blocks_[b];
-        double matrix = static_cast<double>(block.state_weight.size());
-        for (const Layer& layer : block.layers) {
-            matrix += static_cast<double>(layer.weight.size());
-        }
-        flops += 2.0 * matrix * (with_derivative ? 2.0 : 1.0);
+    for (const Stage& stage : stages_) {
+        flops += 2.0 * static_cast<double>(stage.in * stage.out) * (with_derivative ? 2.0 : 1.0);
     }
     return flops;
 }

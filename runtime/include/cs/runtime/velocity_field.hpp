@@ -9,6 +9,15 @@
 // those two shares are computed once (condition()) and per step (a column). A
 // block's last layer has no activation after it, so it is folded into the state
 // part of the next block's first layer: five 64 x 64 products per row, not seven.
+//
+// The network is then a chain of stages, out = act(W in + bias + offset), and the
+// rows go through the whole chain in panels of a few dozen, so a panel's
+// activations stay in the first-level cache. Each stage is one small matrix
+// product whose inner kernel keeps a few rows' outputs in vector registers, with
+// the bias, the offsets, the ELU and the chain rule applied before the results
+// are stored. The kernel sums every output over its inputs in order, whatever
+// the vector width, so native and WebAssembly builds differ only where fused
+// multiply-add rounds.
 #pragma once
 
 #include <vector>
@@ -26,26 +35,23 @@ class VelocityField {
                   const std::vector<float>& weights);
 
     // The conditions' share of every block's first layer, plus its bias, for the rows
-    // of `normalized` (one column per row, C rows).
+    // of `normalized` (one column per row, C rows). Each block's matrix has the
+    // block's first-layer outputs, padded with zeros to the kernel's width, as rows.
     struct Conditioned {
         std::vector<Eigen::MatrixXf> block_offsets;
         Eigen::Index rows = 0;
     };
     Conditioned condition(const Eigen::MatrixXf& normalized) const;
 
-    // Scratch matrices, reused between calls; one per thread.
+    // Scratch space, reused between calls; one per thread.
     struct Workspace {
-        Eigen::MatrixXf hidden;
-        Eigen::MatrixXf next;
-        Eigen::MatrixXf tangent;
-        Eigen::MatrixXf next_tangent;
-        Eigen::MatrixXf time_term;
-        Eigen::MatrixXf embedding;
-        Eigen::MatrixXf offsets;
-        // When set, evaluate() keeps the input of the very last layer (the features
-        // the velocity is linear in) in `features`.
-        bool keep_features = false;
-        Eigen::MatrixXf features;
+        Eigen::MatrixXf values[2];    // a panel's activations, one column per row
+        Eigen::MatrixXf tangents[2];  // their derivatives with respect to x
+        Eigen::MatrixXf embedding;    // per-row times: the panel's time embedding
+        Eigen::MatrixXf time_terms;   // per-row times: a block's time share
+        Eigen::MatrixXf shared_time;  // shared time: every block's time share (columns)
+        std::vector<const float*> offsets;
+        std::vector<const float*> times;
     };
 
     // v at time(s) t for states x. t holds one time for all rows or one per row.
@@ -65,27 +71,32 @@ class VelocityField {
     Eigen::MatrixXf embed_time(const Eigen::ArrayXd& t) const;
 
   private:
-    struct Layer {
-        Eigen::MatrixXf weight;  // out x in
-        Eigen::VectorXf bias;
+    // out = act(weight * in + bias [+ the block's offsets and time share]).
+    struct Stage {
+        Eigen::MatrixXf weight;  // padded outputs x inputs, zero rows below `out`
+        Eigen::VectorXf bias;    // padded outputs
+        Eigen::Index in = 0;
+        Eigen::Index out = 0;
+        bool activation = false;
+        int block = -1;  // the block whose first layer this is, or -1
     };
-    struct Block {
-        Eigen::MatrixXf time_weight;       // width x 2K
-        Eigen::MatrixXf state_weight;      // width x (1 or width)
-        Eigen::MatrixXf condition_weight;  // width x C
-        Eigen::VectorXf first_bias;
-        std::vector<Layer> layers;  // the layers after the first
-        // The block's last linear layer was folded into the next block's first layer
-        // (two linear maps with no activation between them are one): the block ends
-        // with an activation instead.
-        bool folded = false;
+    struct BlockStart {
+        Eigen::MatrixXf time_weight;       // padded outputs x 2K
+        Eigen::MatrixXf condition_weight;  // padded outputs x C
+        Eigen::VectorXf bias;              // padded outputs
     };
 
-    std::vector<Block> blocks_;
+    template <bool Tangent>
+    void run_panel(Eigen::Index first, Eigen::Index count, const Eigen::ArrayXd& t,
+                   const Eigen::ArrayXd& x, const Conditioned& conditioned, const RowIndex* rows,
+                   Workspace& work, Eigen::ArrayXd& velocity, Eigen::ArrayXd* derivative) const;
+
+    std::vector<Stage> stages_;
+    std::vector<BlockStart> block_starts_;
     std::vector<double> frequencies_;
     Eigen::Index n_conditions_ = 0;
     Eigen::Index n_parameters_ = 0;
-    Eigen::Index width_ = 0;
+    Eigen::Index padded_width_ = 0;
 };
 
 }  // namespace cs::runtime
