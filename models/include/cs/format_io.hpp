@@ -31,8 +31,9 @@ void validate(const SurrogateFile& file);
 // FNV-1a (64 bit) over the portable binary body: detects corruption, not tampering.
 uint64_t checksum(const SurrogateFile& file);
 
-// The hash behind the checksum, over any bytes.
-uint64_t fnv1a(std::string_view bytes);
+// The hash behind the checksum, over any bytes; `hash` continues an earlier one.
+inline constexpr uint64_t kFnv1aStart = 0xcbf29ce484222325ull;
+uint64_t fnv1a(std::string_view bytes, uint64_t hash = kFnv1aStart);
 
 // Versions this build reads, for messages: "1.0".
 std::string readable_versions();
