@@ -21,14 +21,16 @@ using cs::bench::seconds_per_call;
 
 int main() {
     const auto file = cs::runtime::make_demonstration_surrogate(11, 2024);
-    const cs::runtime::Ensemble ensemble(file);
-    const auto& field = ensemble.member(1);
+    const cs::runtime::Ensemble portable(file);
+    const cs::runtime::Ensemble fused(file, cs::Arithmetic::fused);
     const cs::CounterRandom random(1);
 
     std::printf("velocity field, reference architecture (%ld parameters), one thread\n",
-                static_cast<long>(field.n_parameters()));
-    std::printf("%8s %14s %10s %14s %10s\n", "rows", "rows/s", "GFLOP/s", "with dv/dx", "GFLOP/s");
-    double runtime_at_1000 = 0.0;
+                static_cast<long>(portable.member(1).n_parameters()));
+    std::printf("%-9s %8s %14s %10s %14s %10s\n", "rounding", "rows", "rows/s", "GFLOP/s",
+                "with dv/dx", "GFLOP/s");
+    double portable_at_1000 = 0.0;
+    double fused_at_1000 = 0.0;
     for (long rows : {1000L, 100000L}) {
         Eigen::MatrixXf conditions(6, rows);
         Eigen::ArrayXd x(rows);
@@ -38,23 +40,30 @@ int main() {
             }
             x(i) = random.normal(static_cast<uint64_t>(i), 7);
         }
-        const auto conditioned = field.condition(conditions);
-        cs::runtime::VelocityField::Workspace workspace;
-        const Eigen::ArrayXd t = Eigen::ArrayXd::Constant(1, 0.4);
-        Eigen::ArrayXd v;
-        Eigen::ArrayXd dv_dx;
-        const double plain = seconds_per_call(
-            [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, nullptr); });
-        const double tangent = seconds_per_call(
-            [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, &dv_dx); });
-        const double rate = static_cast<double>(rows) / plain;
-        if (rows == 1000) {
-            runtime_at_1000 = rate;
+        for (const auto* ensemble : {&portable, &fused}) {
+            const auto& field = ensemble->member(1);
+            const auto conditioned = field.condition(conditions);
+            cs::runtime::VelocityField::Workspace workspace;
+            const Eigen::ArrayXd t = Eigen::ArrayXd::Constant(1, 0.4);
+            Eigen::ArrayXd v;
+            Eigen::ArrayXd dv_dx;
+            const double plain = seconds_per_call(
+                [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, nullptr); });
+            const double tangent = seconds_per_call(
+                [&] { field.evaluate(t, x, conditioned, nullptr, workspace, v, &dv_dx); });
+            const double rate = static_cast<double>(rows) / plain;
+            if (rows == 1000) {
+                (ensemble == &fused ? fused_at_1000 : portable_at_1000) = rate;
+            }
+            std::printf("%-9s %8ld %14.4g %10.2f %14.4g %10.2f\n",
+                        ensemble == &fused ? "fused" : "portable", rows, rate,
+                        rate * field.flops_per_row(false) * 1e-9, rows / tangent,
+                        rows / tangent * field.flops_per_row(true) * 1e-9);
         }
-        std::printf("%8ld %14.4g %10.2f %14.4g %10.2f\n", rows, rate,
-                    rate * field.flops_per_row(false) * 1e-9, rows / tangent,
-                    rows / tangent * field.flops_per_row(true) * 1e-9);
     }
+    std::printf(
+        "(portable: the same bits as the WebAssembly page, the default; fused: fused "
+        "multiply-adds)\n");
 
     const cs::Surrogate surrogate(file);
     const cs::Conditions jet = {{"label_top", 1.0},    {"jet_pt", 640.0},
@@ -79,21 +88,25 @@ int main() {
             std::printf("%s: %s not found, skipped\n", name, path.c_str());
             continue;
         }
-        const auto trained = cs::Surrogate::load(path);
-        const cs::QueryOptions defaults;
-        const double seconds = seconds_per_call([&] { trained.summarize(jet, defaults); });
-        std::printf("per-jet summary of the published %s (%ld members): %.2f ms\n", name,
-                    static_cast<long>(trained.ensemble().n_members()), seconds * 1e3);
+        for (const auto arithmetic : {cs::Arithmetic::portable, cs::Arithmetic::fused}) {
+            const auto trained = cs::Surrogate::load(path, arithmetic);
+            const cs::QueryOptions defaults;
+            const double seconds = seconds_per_call([&] { trained.summarize(jet, defaults); });
+            std::printf("per-jet summary of the published %s (%ld members), %s: %.2f ms\n", name,
+                        static_cast<long>(trained.ensemble().n_members()),
+                        arithmetic == cs::Arithmetic::fused ? "fused" : "portable", seconds * 1e3);
+        }
     }
 
 #ifdef CS_BENCH_TORCH
     const double torch = torch_seconds_per_evaluation(file.members[1].weights, 1000);
     std::printf(
-        "\nLibTorch on the CPU, 1000 rows: %.4g rows/s; runtime / LibTorch = %.2f "
-        "(target at least 1.5)\n",
-        1000.0 / torch, runtime_at_1000 / (1000.0 / torch));
+        "\nLibTorch on the CPU, 1000 rows: %.4g rows/s; runtime / LibTorch = %.2f portable, "
+        "%.2f fused (target at least 1.5)\n",
+        1000.0 / torch, portable_at_1000 / (1000.0 / torch), fused_at_1000 / (1000.0 / torch));
 #else
-    (void)runtime_at_1000;
+    (void)portable_at_1000;
+    (void)fused_at_1000;
     std::printf("\nLibTorch not available: no comparison\n");
 #endif
     return 0;

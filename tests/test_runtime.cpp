@@ -346,3 +346,65 @@ TEST_CASE("a range stored after a float32 round trip still holds its end points"
     qcd["label_top"] = -0.01;
     CHECK(surrogate.check_support(qcd).outside_range == std::vector<std::string>{"label_top"});
 }
+
+TEST_CASE("members solved apart and combined give the summary exactly") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    Eigen::MatrixXd jets(2, 6);
+    jets << as_row(kTopJet), as_row(kTopJet);
+    jets(1, 1) = 2500.0;  // out of support
+    cs::QueryOptions query;
+    query.quantile_levels = {0.02, 0.5, 0.9};
+    query.cuts = {0.3, 0.5};
+    query.moment_points = 8;
+    CHECK(Ensemble::summary_levels(query).size() == 3 + 8);
+
+    // Three parts, as three workers would solve them, joined in member order.
+    Ensemble::MemberSolutions joined;
+    for (const auto& [first, count] : {std::pair{0, 2}, std::pair{2, 1}, std::pair{3, 2}}) {
+        auto part = ensemble.solve_members(jets, query, options, first, count);
+        CHECK(part.quantiles.size() == static_cast<size_t>(count));
+        for (size_t m = 0; m < part.quantiles.size(); ++m) {
+            joined.quantiles.push_back(part.quantiles[m]);
+            joined.tag_probability.push_back(part.tag_probability[m]);
+        }
+    }
+    const auto expected = ensemble.summarize(jets, query, options);
+    const auto combined = ensemble.combine(jets, query, joined);
+    REQUIRE(combined.size() == expected.size());
+    for (size_t j = 0; j < expected.size(); ++j) {
+        const auto& a = combined[j];
+        const auto& b = expected[j];
+        CHECK(a.quantiles == b.quantiles);
+        CHECK(a.member_quantiles == b.member_quantiles);
+        CHECK(a.quantile_lower == b.quantile_lower);
+        CHECK(a.quantile_upper == b.quantile_upper);
+        CHECK(a.tag_probability == b.tag_probability);
+        CHECK(a.tag_probability_std == b.tag_probability_std);
+        CHECK(a.member_tag_probability == b.member_tag_probability);
+        CHECK(a.member_mean_score == b.member_mean_score);
+        CHECK(a.mean_score == b.mean_score);
+        CHECK(a.aleatoric_std == b.aleatoric_std);
+        CHECK(a.epistemic_std == b.epistemic_std);
+        CHECK(a.same_noise_spread == b.same_noise_spread);
+        CHECK(a.support.out_of_support == b.support.out_of_support);
+    }
+    CHECK(combined[1].support.out_of_support);
+
+    SECTION("solutions that do not fit are refused") {
+        const auto refused = [&](auto change, const std::string& message) {
+            auto broken = joined;
+            change(broken);
+            CHECK_THROWS_TYPED(ensemble.combine(jets, query, broken), cs::EvaluationError,
+                               Contains(message));
+        };
+        refused([](auto& s) { s.quantiles.pop_back(); },
+                "quantiles: 4 members given, the surrogate has 5");
+        refused([](auto& s) { s.tag_probability[1].conservativeResize(2, 1); },
+                "tag probabilities of member 1: 2 x 1 numbers, expected 2 x 2");
+        refused([](auto& s) { s.quantiles[4](0, 3) = std::nan(""); },
+                "quantiles of member 4: a value outside [0, 1]");
+        CHECK_THROWS_TYPED(ensemble.solve_members(jets, query, options, 3, 3), cs::EvaluationError,
+                           Contains("members 3 to 5 asked of a surrogate with 5 members"));
+    }
+}

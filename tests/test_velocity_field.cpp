@@ -1,4 +1,5 @@
-// The velocity field's kernel against a literal double-precision implementation,
+// The velocity field's kernel, with portable and with fused arithmetic, against a
+// literal double-precision implementation,
 // for architectures whose widths are not multiples of the vector width, for blocks
 // of one to four layers, for batches that end in the middle of a panel, for
 // per-row times and selected rows, and for pre-activations deep in the ELU's tail.
@@ -75,7 +76,7 @@ struct Case {
     double weight_scale;
 };
 
-void check_against_literal(const Case& c) {
+void check_against_literal(const Case& c, cs::Arithmetic arithmetic) {
     cs::format::Architecture architecture;
     architecture.n_blocks = c.n_blocks;
     architecture.layers_per_block = c.layers_per_block;
@@ -88,7 +89,7 @@ void check_against_literal(const Case& c) {
     for (uint64_t i = 0; i < cs::format::parameter_count(architecture, c.n_conditions); ++i) {
         weights.push_back(static_cast<float>(per_weight * random.normal(i, 0)));
     }
-    const cs::runtime::VelocityField field(architecture, c.n_conditions, weights);
+    const cs::runtime::VelocityField field(architecture, c.n_conditions, weights, arithmetic);
 
     // 61 jets: two panels and a part, and rows left over after the kernel's groups.
     const Eigen::Index n = 61;
@@ -129,7 +130,9 @@ void check_against_literal(const Case& c) {
         }
     };
 
-    SECTION("one time for all rows") {
+    // One time for all rows. (No SECTIONs in here: Catch2 runs a section once per
+    // test case run, so a second call of this function would skip them.)
+    {
         for (Eigen::Index rows : {Eigen::Index{1}, Eigen::Index{7}, n}) {
             Eigen::ArrayXd v;
             Eigen::ArrayXd dv_dx;
@@ -155,7 +158,8 @@ void check_against_literal(const Case& c) {
             CHECK((plain == v).all());
         }
     }
-    SECTION("one time per row, on selected rows with repeats") {
+    // One time per row, on selected rows with repeats.
+    {
         cs::runtime::RowIndex rows;
         for (Eigen::Index j = n - 1; j >= 0; j -= 2) {
             rows.push_back(j);
@@ -171,6 +175,11 @@ void check_against_literal(const Case& c) {
         }
         check(v, dv_dx, expected);
     }
+}
+
+void check_against_literal(const Case& c) {
+    check_against_literal(c, cs::Arithmetic::portable);
+    check_against_literal(c, cs::Arithmetic::fused);
 }
 
 }  // namespace

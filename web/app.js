@@ -37,36 +37,100 @@ const page = {
 };
 window.surrogatePage = page;
 
-// ---- the worker -------------------------------------------------------------
+// ---- the workers ------------------------------------------------------------
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+// Each worker runs its own copy of the runtime with the same file open. A single
+// jet's members are split among them and the first joins the solutions, which
+// travel as exact numbers, so the answer is what one worker alone would give, to
+// the last bit. A batch's calls go to the workers side by side.
+const N_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+const workers = [];
+// Whether worker k holds the file that worker 0 holds (a failed open leaves a
+// worker out until the next file opens everywhere).
+const holdsFile = [];
 const waiting = new Map();
 let nextId = 1;
 
-worker.onmessage = (event) => {
-  const reply = event.data;
-  const resolve = waiting.get(reply.id);
-  waiting.delete(reply.id);
-  if (resolve) {
-    resolve(reply);
-  }
-};
-worker.onerror = (event) => {
-  const message = `the computation worker failed: ${event.message || "unknown error"}`;
+function workerFailed(event) {
+  const message = `a computation worker failed: ${event.message || "unknown error"}`;
   page.errors.push(message);
   showLoadStatus(message, true);
   for (const resolve of waiting.values()) {
     resolve({ ok: false, error: message });
   }
   waiting.clear();
-};
+}
 
-function call(message, transfer = []) {
+for (let k = 0; k < N_WORKERS; k++) {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = (event) => {
+    const reply = event.data;
+    const resolve = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    if (resolve) {
+      resolve(reply);
+    }
+  };
+  worker.onerror = workerFailed;
+  workers.push(worker);
+  holdsFile.push(false);
+}
+page.workers = N_WORKERS;
+
+// Sends `message` to worker k (the first by default) and resolves with its reply.
+function call(message, transfer = [], k = 0) {
   const id = nextId++;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
-    worker.postMessage({ ...message, id }, transfer);
+    workers[k].postMessage({ ...message, id }, transfer);
   });
+}
+
+function readyWorkers() {
+  return workers.map((_, k) => k).filter((k) => holdsFile[k]);
+}
+
+// Opens the file in every worker at once; worker 0's answer decides.
+async function openEverywhere(bytes) {
+  const copies = workers.map((_, k) => (k === 0 ? bytes : bytes.slice(0)));
+  const replies = await Promise.all(copies.map((copy, k) =>
+    call({ type: "open", bytes: copy }, [copy], k)));
+  if (replies[0].ok) {
+    replies.forEach((reply, k) => { holdsFile[k] = reply.ok; });
+  } else {
+    // Worker 0 keeps the previous file; the others may not.
+    replies.forEach((reply, k) => { holdsFile[k] = holdsFile[k] && !reply.ok; });
+  }
+  return replies[0];
+}
+
+// One jet's summary, its members solved by the ready workers side by side.
+async function summarizeJet(jet, levels, cuts) {
+  const ready = readyWorkers();
+  const members = page.card.n_members;
+  const parts = Math.min(ready.length, members);
+  if (parts < 2) {
+    return call({ type: "summarize", jets: [jet], levels, cuts });
+  }
+  const query = { jets: [jet], levels, cuts };
+  const solved = await Promise.all(ready.slice(0, parts).map((k, part) => {
+    const first = Math.floor((part * members) / parts);
+    const last = Math.floor(((part + 1) * members) / parts);
+    return call({ type: "solve", ...query, first_member: first, members: last - first }, [], k);
+  }));
+  const failed = solved.find((reply) => !reply.ok);
+  if (failed) {
+    return failed;
+  }
+  const reply = await call({
+    type: "combine",
+    ...query,
+    quantiles: solved.flatMap((part) => part.quantiles),
+    tag_probability: solved.flatMap((part) => part.tag_probability),
+  });
+  reply.worker_milliseconds += Math.max(...solved.map((part) => part.worker_milliseconds));
+  reply.workers = parts;
+  return reply;
 }
 
 // ---- helpers ----------------------------------------------------------------
@@ -151,7 +215,7 @@ async function openPublished(file) {
 }
 
 async function openBytes(bytes, name) {
-  const reply = await call({ type: "open", bytes }, [bytes]);
+  const reply = await openEverywhere(bytes);
   if (!reply.ok) {
     const kept = page.card ? " The previous surrogate stays open." : "";
     showLoadStatus(`${name}: ${reply.error}.${kept}`, true);
@@ -296,6 +360,10 @@ function scheduleQuery(delay = 120) {
   queryTimer = setTimeout(runQuery, delay);
 }
 
+function workersText(n) {
+  return n === 1 ? "a Web Worker" : `${n} Web Workers side by side`;
+}
+
 async function runQuery() {
   if (!page.card) {
     return;
@@ -318,8 +386,7 @@ async function runQuery() {
   $("answer").classList.add("stale");
   $("timing").textContent = "Computing…";
   const started = performance.now();
-  const request = { type: "summarize", jets: [jet], levels: LEVELS, cuts: [cut] };
-  const reply = await call(request);
+  const reply = await summarizeJet(jet, LEVELS, [cut]);
   if (reply.ok) {
     showAnswer(jet, reply.jets[0]);
   } else {
@@ -331,8 +398,8 @@ async function runQuery() {
   page.last = { jet, cut, reply, milliseconds, worker_milliseconds: inWorker };
   $("timing").textContent = reply.ok
     ? `Answered in ${milliseconds.toFixed(0)} ms (${inWorker.toFixed(0)} ms of it in the ` +
-      `runtime, in a Web Worker): ${page.card.n_members} members, ${LEVELS.length} quantile ` +
-      "levels, one working point."
+      `runtime, in ${workersText(reply.workers ?? 1)}): ${page.card.n_members} members, ` +
+      `${LEVELS.length} quantile levels, one working point.`
     : "No answer for these inputs; the one shown is for earlier inputs.";
   queryRunning = false;
   document.body.dataset.query = "idle";
@@ -529,20 +596,32 @@ async function runBatch(file) {
   page.batch = { file: file.name, jets: jets.length, done: 0, state: "running" };
   const started = performance.now();
 
-  for (let start = 0; start < jets.length && !run.cancelled; start += BATCH_CHUNK) {
-    const chunk = jets.slice(start, start + BATCH_CHUNK);
-    const reply = await call({ type: "summarize", jets: chunk, levels: BATCH_LEVELS, cuts: [cut] });
+  // A round gives every ready worker one call of BATCH_CHUNK jets.
+  const ready = readyWorkers();
+  const round = BATCH_CHUNK * ready.length;
+  for (let start = 0; start < jets.length && !run.cancelled; start += round) {
+    const calls = [];
+    for (let k = 0; k < ready.length && start + k * BATCH_CHUNK < jets.length; k++) {
+      const first = start + k * BATCH_CHUNK;
+      const chunk = jets.slice(first, first + BATCH_CHUNK);
+      const request = { type: "summarize", jets: chunk, levels: BATCH_LEVELS, cuts: [cut] };
+      calls.push(call(request, [], ready[k]).then((reply) => ({ first, chunk, reply })));
+    }
+    const answers = await Promise.all(calls);
     if (run.cancelled) {
       break;
     }
-    if (!reply.ok) {
-      showError("batch-error", `${file.name}, jets ${start + 1} to ${start + chunk.length}: ` +
-        reply.error);
+    const failed = answers.find(({ reply }) => !reply.ok);
+    if (failed) {
+      showError("batch-error", `${file.name}, jets ${failed.first + 1} to ` +
+        `${failed.first + failed.chunk.length}: ${failed.reply.error}`);
       run.cancelled = true;
       page.batch.state = "failed";
       break;
     }
-    reply.jets.forEach((summary, j) => records.push(resultRecord(names, chunk[j], summary)));
+    for (const { chunk, reply } of answers) {
+      reply.jets.forEach((summary, j) => records.push(resultRecord(names, chunk[j], summary)));
+    }
     progress.value = records.length;
     page.batch.done = records.length;
     $("batch-status").textContent = `${records.length} of ${jets.length} jets done…`;

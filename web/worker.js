@@ -1,7 +1,9 @@
 // The Web Worker that runs the WebAssembly runtime, so the page never waits on a
 // computation. Messages in: {id, type: "open", bytes} or {id, type: "summarize",
-// jets, levels, cuts} or {id, type: "sample", jets, n, seed}; out: {id, ok, ...} with
-// the runtime's answer or its error.
+// jets, levels, cuts} or {id, type: "sample", jets, n, seed}, and for a summary split
+// among workers {id, type: "solve", jets, levels, cuts, first_member, members} and
+// {id, type: "combine", jets, levels, cuts, quantiles, tag_probability}; out: {id, ok,
+// ...} with the runtime's answer or its error.
 import createSurrogateModule from "./wasm/surrogate_wasm.mjs";
 
 const runtime = createSurrogateModule().then(
@@ -9,19 +11,21 @@ const runtime = createSurrogateModule().then(
   (error) => ({ error: `the WebAssembly runtime did not load: ${error}` }),
 );
 
-function answer(module, message) {
-  if (message.type === "open") {
-    return JSON.parse(module.openSurrogate(new Uint8Array(message.bytes)));
+// The request is the message without its id and type.
+function answer(module, { id, type, ...request }) {
+  if (type === "open") {
+    return JSON.parse(module.openSurrogate(new Uint8Array(request.bytes)));
   }
-  if (message.type === "summarize") {
-    const request = { jets: message.jets, levels: message.levels, cuts: message.cuts };
-    return JSON.parse(module.summarize(JSON.stringify(request)));
+  const calls = {
+    summarize: "summarize",
+    solve: "solveMembers",
+    combine: "combine",
+    sample: "sample",
+  };
+  if (!(type in calls)) {
+    return { ok: false, error: `unknown request "${type}"` };
   }
-  if (message.type === "sample") {
-    const request = { jets: message.jets, n: message.n, seed: message.seed };
-    return JSON.parse(module.sample(JSON.stringify(request)));
-  }
-  return { ok: false, error: `unknown request "${message.type}"` };
+  return JSON.parse(module[calls[type]](JSON.stringify(request)));
 }
 
 self.onmessage = async (event) => {

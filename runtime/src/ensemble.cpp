@@ -68,12 +68,12 @@ double interpolate_noise(const std::vector<double>& xs, const std::vector<double
 
 }  // namespace
 
-Ensemble::Ensemble(format::SurrogateFile file) : file_(std::move(file)) {
+Ensemble::Ensemble(format::SurrogateFile file, Arithmetic arithmetic) : file_(std::move(file)) {
     format::validate(file_);
     const auto n_conditions = static_cast<Eigen::Index>(file_.conditions.size());
     for (const auto& member : file_.members) {
-        fields_.push_back(
-            std::make_unique<VelocityField>(file_.architecture, n_conditions, member.weights));
+        fields_.push_back(std::make_unique<VelocityField>(file_.architecture, n_conditions,
+                                                          member.weights, arithmetic));
     }
     solver_ = solver_options(file_.solver);
 
@@ -179,9 +179,26 @@ Eigen::ArrayXd Ensemble::inverse(Eigen::Index m, const Eigen::MatrixXf& normaliz
     return result.x;
 }
 
+std::pair<Eigen::Index, Eigen::Index> Ensemble::member_range(Eigen::Index first,
+                                                             Eigen::Index count) const {
+    const Eigen::Index n = n_members();
+    if (count < 0) {
+        count = n - std::min(std::max(first, Eigen::Index{0}), n);
+    }
+    if (first < 0 || first + count > n) {
+        throw EvaluationError("members " + std::to_string(first) + " to " +
+                              std::to_string(first + count - 1) + " asked of a surrogate with " +
+                              std::to_string(n) + " members");
+    }
+    return {first, count};
+}
+
 std::vector<Eigen::MatrixXd> Ensemble::quantiles(const Eigen::MatrixXd& conditions,
                                                  const std::vector<double>& levels,
-                                                 const SolverOptions& options) const {
+                                                 const SolverOptions& options,
+                                                 Eigen::Index first_member,
+                                                 Eigen::Index count) const {
+    const auto [first, n] = member_range(first_member, count);
     const auto n_levels = static_cast<Eigen::Index>(levels.size());
     Eigen::ArrayXd noise(n_levels);
     for (Eigen::Index l = 0; l < n_levels; ++l) {
@@ -192,7 +209,7 @@ std::vector<Eigen::MatrixXd> Ensemble::quantiles(const Eigen::MatrixXd& conditio
     const Eigen::ArrayXd all_noise = noise.replicate(conditions.rows(), 1);
 
     std::vector<Eigen::MatrixXd> result;
-    for (Eigen::Index m = 0; m < n_members(); ++m) {
+    for (Eigen::Index m = first; m < first + n; ++m) {
         const Eigen::ArrayXd x = transform(m, repeated, all_noise, options);
         Eigen::MatrixXd scores(conditions.rows(), n_levels);
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
@@ -207,7 +224,10 @@ std::vector<Eigen::MatrixXd> Ensemble::quantiles(const Eigen::MatrixXd& conditio
 
 std::vector<Eigen::MatrixXd> Ensemble::tag_probability(const Eigen::MatrixXd& conditions,
                                                        const std::vector<double>& cuts,
-                                                       const SolverOptions& options) const {
+                                                       const SolverOptions& options,
+                                                       Eigen::Index first_member,
+                                                       Eigen::Index count) const {
+    const auto [first, n] = member_range(first_member, count);
     const auto n_cuts = static_cast<Eigen::Index>(cuts.size());
     Eigen::ArrayXd x_cut(n_cuts);
     for (Eigen::Index k = 0; k < n_cuts; ++k) {
@@ -218,7 +238,7 @@ std::vector<Eigen::MatrixXd> Ensemble::tag_probability(const Eigen::MatrixXd& co
     const Eigen::ArrayXd all_x = x_cut.replicate(conditions.rows(), 1);
 
     std::vector<Eigen::MatrixXd> result;
-    for (Eigen::Index m = 0; m < n_members(); ++m) {
+    for (Eigen::Index m = first; m < first + n; ++m) {
         const Eigen::ArrayXd z = inverse(m, repeated, all_x, options);
         Eigen::MatrixXd probability(conditions.rows(), n_cuts);
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
@@ -414,41 +434,110 @@ std::vector<SupportCheck> Ensemble::support(const Eigen::MatrixXd& conditions) c
     return checks;
 }
 
-std::vector<JetSummary> Ensemble::summarize(const Eigen::MatrixXd& conditions,
-                                            const QueryOptions& query,
-                                            const SolverOptions& options) const {
+namespace {
+
+// Where a summary's numbers sit in summary_levels(): the query's levels come first,
+// in their order; a moment level equal to one of them (to 1e-12) is solved once.
+struct SummaryGrid {
+    std::vector<double> levels;
+    std::vector<Eigen::Index> level_rows;
+    std::vector<Eigen::Index> moment_rows;
+};
+
+SummaryGrid summary_grid(const QueryOptions& query) {
     if (query.moment_points < 2) {
         throw EvaluationError("moment_points must be at least 2");
     }
-    const Eigen::Index n_jets = conditions.rows();
-    const auto n_levels = static_cast<Eigen::Index>(query.quantile_levels.size());
-    const Eigen::Index n_moments = query.moment_points;
-    const auto n_cuts = static_cast<Eigen::Index>(query.cuts.size());
-    const Eigen::Index n_members_ = n_members();
-
-    // One forward solve per member covers the requested levels and the moment grid;
-    // a level in both is solved once (the default grids share all 50 moment levels).
-    std::vector<double> levels;
-    const auto index_of = [&levels](double level) {
-        for (size_t i = 0; i < levels.size(); ++i) {
-            if (std::fabs(levels[i] - level) < 1e-12) {
+    SummaryGrid grid;
+    const auto index_of = [&grid](double level) {
+        for (size_t i = 0; i < grid.levels.size(); ++i) {
+            if (std::fabs(grid.levels[i] - level) < 1e-12) {
                 return static_cast<Eigen::Index>(i);
             }
         }
-        levels.push_back(level);
-        return static_cast<Eigen::Index>(levels.size() - 1);
+        grid.levels.push_back(level);
+        return static_cast<Eigen::Index>(grid.levels.size() - 1);
     };
-    std::vector<Eigen::Index> level_rows;
     for (double level : query.quantile_levels) {
-        level_rows.push_back(index_of(level));
+        grid.level_rows.push_back(index_of(level));
     }
-    std::vector<Eigen::Index> moment_rows;
-    for (Eigen::Index k = 0; k < n_moments; ++k) {
-        moment_rows.push_back(
-            index_of((static_cast<double>(k) + 0.5) / static_cast<double>(n_moments)));
+    const auto n_moments = static_cast<double>(query.moment_points);
+    for (uint32_t k = 0; k < query.moment_points; ++k) {
+        grid.moment_rows.push_back(index_of((static_cast<double>(k) + 0.5) / n_moments));
     }
-    const auto member_quantiles = quantiles(conditions, levels, options);
-    const auto member_tag = tag_probability(conditions, query.cuts, options);
+    return grid;
+}
+
+void check_solutions(const std::vector<Eigen::MatrixXd>& matrices, const char* what,
+                     Eigen::Index n_members, Eigen::Index rows, Eigen::Index cols) {
+    if (static_cast<Eigen::Index>(matrices.size()) != n_members) {
+        throw EvaluationError(std::string(what) + ": " + std::to_string(matrices.size()) +
+                              " members given, the surrogate has " + std::to_string(n_members));
+    }
+    for (size_t m = 0; m < matrices.size(); ++m) {
+        const Eigen::MatrixXd& matrix = matrices[m];
+        if (matrix.rows() != rows || matrix.cols() != cols) {
+            throw EvaluationError(std::string(what) + " of member " + std::to_string(m) + ": " +
+                                  std::to_string(matrix.rows()) + " x " +
+                                  std::to_string(matrix.cols()) + " numbers, expected " +
+                                  std::to_string(rows) + " x " + std::to_string(cols));
+        }
+        if (!(matrix.array() >= 0.0 && matrix.array() <= 1.0).all()) {
+            throw EvaluationError(std::string(what) + " of member " + std::to_string(m) +
+                                  ": a value outside [0, 1]");
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<double> Ensemble::summary_levels(const QueryOptions& query) {
+    return summary_grid(query).levels;
+}
+
+Ensemble::MemberSolutions Ensemble::solve_members(const Eigen::MatrixXd& conditions,
+                                                  const QueryOptions& query,
+                                                  const SolverOptions& options,
+                                                  Eigen::Index first_member,
+                                                  Eigen::Index count) const {
+    const SummaryGrid grid = summary_grid(query);
+    member_range(first_member, count);
+    MemberSolutions solutions;
+    solutions.quantiles = quantiles(conditions, grid.levels, options, first_member, count);
+    solutions.tag_probability =
+        tag_probability(conditions, query.cuts, options, first_member, count);
+    return solutions;
+}
+
+std::vector<JetSummary> Ensemble::summarize(const Eigen::MatrixXd& conditions,
+                                            const QueryOptions& query,
+                                            const SolverOptions& options) const {
+    return combine(conditions, query, solve_members(conditions, query, options, 0, n_members()));
+}
+
+std::vector<JetSummary> Ensemble::combine(const Eigen::MatrixXd& conditions,
+                                          const QueryOptions& query,
+                                          const MemberSolutions& solutions) const {
+    const SummaryGrid grid = summary_grid(query);
+    const Eigen::Index n_jets = conditions.rows();
+    const auto n_levels = static_cast<Eigen::Index>(query.quantile_levels.size());
+    const auto n_moments = static_cast<Eigen::Index>(query.moment_points);
+    const auto n_cuts = static_cast<Eigen::Index>(query.cuts.size());
+    const Eigen::Index n_members_ = n_members();
+    const std::vector<double>& levels = grid.levels;
+    const std::vector<Eigen::Index>& level_rows = grid.level_rows;
+    const std::vector<Eigen::Index>& moment_rows = grid.moment_rows;
+    check_solutions(solutions.quantiles, "quantiles", n_members_, n_jets,
+                    static_cast<Eigen::Index>(levels.size()));
+    check_solutions(solutions.tag_probability, "tag probabilities", n_members_, n_jets, n_cuts);
+    for (double level : query.quantile_levels) {
+        check_level(level, "quantile level");
+    }
+    for (double cut : query.cuts) {
+        check_level(cut, "cut");
+    }
+    const auto& member_quantiles = solutions.quantiles;
+    const auto& member_tag = solutions.tag_probability;
     const auto checks = support(conditions);
 
     // The grid of every member, sorted by level, for the mixture's quantiles.

@@ -8,16 +8,16 @@
 
 namespace cs {
 
-Surrogate Surrogate::load(const std::string& path) {
-    return Surrogate(format::read_file(path));
+Surrogate Surrogate::load(const std::string& path, Arithmetic arithmetic) {
+    return Surrogate(format::read_file(path), arithmetic);
 }
 
-Surrogate Surrogate::from_bytes(const std::string& bytes) {
-    return Surrogate(format::read_bytes(bytes));
+Surrogate Surrogate::from_bytes(const std::string& bytes, Arithmetic arithmetic) {
+    return Surrogate(format::read_bytes(bytes), arithmetic);
 }
 
-Surrogate::Surrogate(format::SurrogateFile file)
-    : ensemble_(std::make_shared<const runtime::Ensemble>(std::move(file))) {}
+Surrogate::Surrogate(format::SurrogateFile file, Arithmetic arithmetic)
+    : ensemble_(std::make_shared<const runtime::Ensemble>(std::move(file), arithmetic)) {}
 
 const format::SurrogateFile& Surrogate::file() const {
     return ensemble_->file();

@@ -19,11 +19,11 @@ constexpr Eigen::Index kPacket = Eigen::internal::packet_traits<float>::size;
 // by four packets ran fastest there (19% faster than six by two under Node).
 #if defined(__EMSCRIPTEN__)
 constexpr int kRows = 2;
-constexpr int kRowsWithTangents = 1;
+constexpr int kRowsWithTangents = 1;  // with its tangent: two rows
 constexpr int kPacketsPerBlock = 4;
 #else
 constexpr int kRows = 6;
-constexpr int kRowsWithTangents = 3;
+constexpr int kRowsWithTangents = 3;  // with their tangents: six rows
 constexpr int kPacketsPerBlock = 2;
 #endif
 // Outputs are computed, and padded, in blocks of that many packets.
@@ -43,6 +43,20 @@ Eigen::MatrixXf pad_rows(const Eigen::MatrixXf& matrix) {
     return result;
 }
 
+// a * b + c rounded twice, as WebAssembly computes it: natively Eigen's pmadd would
+// fuse the two where the processor can, and the two builds would round differently
+// (the runtime is also compiled with -ffp-contract=off). With the same rounding and
+// the same order of every sum, native and WebAssembly builds give the same bits.
+// With Fused (cs::Arithmetic::fused) it is Eigen's pmadd, one rounding where the
+// processor has fused multiply-add.
+template <bool Fused>
+inline Packet mul_add(const Packet& a, const Packet& b, const Packet& c) {
+    if (Fused) {
+        return Eigen::internal::pmadd(a, b, c);
+    }
+    return Eigen::internal::padd(Eigen::internal::pmul(a, b), c);
+}
+
 // exp(x) for x <= 0, the slope of the ELU: exp(x) = 2^n exp(r) with n = round(x / ln 2),
 // r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2] (ln 2 in two parts, the first exact in n ln 2),
 // and exp(r) by its Taylor series to r^6 (relative error below 1.3e-7). Adding
@@ -54,22 +68,23 @@ Eigen::MatrixXf pad_rows(const Eigen::MatrixXf& matrix) {
 // Naming the vector type as a template argument drops its alignment attribute,
 // which GCC warns about; the types only select Eigen's implementation.
 #pragma GCC diagnostic ignored "-Wignored-attributes"
+template <bool Fused>
 inline Packet exp_nonpositive(const Packet& x) {
     using namespace Eigen::internal;
     using Integers = unpacket_traits<Packet>::integer_packet;
     const Packet shift = pset1<Packet>(12582912.0f);
     const Packet clamped = pmax(x, pset1<Packet>(-87.0f));
-    const Packet rounded = pmadd(clamped, pset1<Packet>(1.44269504f), shift);
+    const Packet rounded = mul_add<Fused>(clamped, pset1<Packet>(1.44269504f), shift);
     const Packet n = psub(rounded, shift);
-    Packet r = pmadd(n, pset1<Packet>(-0.693145751953125f), clamped);
-    r = pmadd(n, pset1<Packet>(-1.42860677e-6f), r);
+    Packet r = mul_add<Fused>(n, pset1<Packet>(-0.693145751953125f), clamped);
+    r = mul_add<Fused>(n, pset1<Packet>(-1.42860677e-6f), r);
     Packet p = pset1<Packet>(1.0f / 720.0f);
-    p = pmadd(p, r, pset1<Packet>(1.0f / 120.0f));
-    p = pmadd(p, r, pset1<Packet>(1.0f / 24.0f));
-    p = pmadd(p, r, pset1<Packet>(1.0f / 6.0f));
-    p = pmadd(p, r, pset1<Packet>(0.5f));
-    p = pmadd(p, r, pset1<Packet>(1.0f));
-    p = pmadd(p, r, pset1<Packet>(1.0f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(1.0f / 120.0f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(1.0f / 24.0f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(1.0f / 6.0f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(0.5f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(1.0f));
+    p = mul_add<Fused>(p, r, pset1<Packet>(1.0f));
     const Integers scale = plogical_shift_left<23>(preinterpret<Integers>(rounded));
     return preinterpret<Packet>(padd(preinterpret<Integers>(p), scale));
 }
@@ -87,76 +102,104 @@ struct Panel {
     const float* const* times;    // per row, or null
 };
 
-// Outputs [block, block + kOutputBlock) of rows [row, row + J) for one stage:
-// weight * in summed over the inputs in order, then bias, offsets and time share.
-template <int J, int NP, bool Tangent>
-inline void kernel(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::Index in,
-                   Eigen::Index block, Eigen::Index row, const Panel& panel) {
+// The rows one kernel call computes: the first V are values, which take the bias,
+// the offsets and the time share; the rest are tangents, the same product of the
+// weights with the inputs' derivatives and nothing added.
+template <int J>
+struct Rows {
+    const float* in[J];
+    float* out[J];
+    const float* offsets[J];  // null when the stage has none
+    const float* times[J];
+};
+
+// Outputs [block, block + kOutputBlock) of J rows for one stage: weight * in summed
+// over the inputs in order, then, for the values, bias, offsets and time share. (With
+// the values and tangents as separate arrays of accumulators, GCC stored the
+// accumulators to memory in every iteration; as rows of one array it does not.)
+template <int J, int V, bool Fused>
+__attribute__((noinline)) void kernel(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias,
+                                      Eigen::Index in, Eigen::Index block, const Rows<J>& rows) {
     using namespace Eigen::internal;
-    Packet value[J][NP];
-    Packet tangent[J][NP];
+    constexpr int NP = kPacketsPerBlock;
+    Packet sum[J][NP];
     for (int r = 0; r < J; ++r) {
         for (int k = 0; k < NP; ++k) {
-            value[r][k] = pset1<Packet>(0.0f);
-            if (Tangent) {
-                tangent[r][k] = pset1<Packet>(0.0f);
-            }
+            sum[r][k] = pset1<Packet>(0.0f);
         }
     }
     const float* w = weight.data() + block;
     const Eigen::Index ldw = weight.rows();
-    const float* h = panel.in + row * panel.ld;
-    const float* d = panel.tangent_in + row * panel.ld;
+    // One pointer per row: addressed as base + r * stride, the rows took registers
+    // the compiler then reloaded from the stack in every iteration.
+    const float* h[J];
+    for (int r = 0; r < J; ++r) {
+        h[r] = rows.in[r];
+    }
     for (Eigen::Index i = 0; i < in; ++i) {
         Packet w_i[NP];
         for (int k = 0; k < NP; ++k) {
             w_i[k] = ploadu<Packet>(w + i * ldw + k * kPacket);
         }
         for (int r = 0; r < J; ++r) {
-            const Packet a = pset1<Packet>(h[i + r * panel.ld]);
+            const Packet a = pset1<Packet>(h[r][i]);
             for (int k = 0; k < NP; ++k) {
-                value[r][k] = pmadd(a, w_i[k], value[r][k]);
-            }
-            if (Tangent) {
-                const Packet b = pset1<Packet>(d[i + r * panel.ld]);
-                for (int k = 0; k < NP; ++k) {
-                    tangent[r][k] = pmadd(b, w_i[k], tangent[r][k]);
-                }
+                sum[r][k] = mul_add<Fused>(a, w_i[k], sum[r][k]);
             }
         }
     }
-    const Packet zero = pset1<Packet>(0.0f);
     for (int r = 0; r < J; ++r) {
-        float* out = panel.out + (row + r) * panel.ld + block;
-        float* tangent_out = panel.tangent_out + (row + r) * panel.ld + block;
         for (int k = 0; k < NP; ++k) {
-            const Eigen::Index at = k * kPacket;
-            Packet a = padd(value[r][k], ploadu<Packet>(bias.data() + block + at));
-            if (panel.offsets) {
-                a = padd(a, ploadu<Packet>(panel.offsets[row + r] + block + at));
-                a = padd(a, ploadu<Packet>(panel.times[row + r] + block + at));
+            const Eigen::Index at = block + k * kPacket;
+            Packet a = sum[r][k];
+            if (r < V) {
+                a = padd(a, ploadu<Packet>(bias.data() + at));
+                if (rows.offsets[r]) {
+                    a = padd(a, ploadu<Packet>(rows.offsets[r] + at));
+                    a = padd(a, ploadu<Packet>(rows.times[r] + at));
+                }
             }
-            Packet t = Tangent ? tangent[r][k] : zero;
-            pstoreu(out + at, a);
-            if (Tangent) {
-                pstoreu(tangent_out + at, t);
-            }
+            pstoreu(rows.out[r] + block + k * kPacket, a);
         }
     }
 }
 
-template <bool Tangent>
+// Rows [row, row + R) of the panel, their tangents after them when Tangent.
+template <int R, bool Tangent>
+Rows<Tangent ? 2 * R : R> panel_rows(const Panel& panel, Eigen::Index row) {
+    Rows<Tangent ? 2 * R : R> rows{};
+    for (int r = 0; r < R; ++r) {
+        const Eigen::Index at = (row + r) * panel.ld;
+        rows.in[r] = panel.in + at;
+        rows.out[r] = panel.out + at;
+        rows.offsets[r] = panel.offsets ? panel.offsets[row + r] : nullptr;
+        rows.times[r] = panel.times ? panel.times[row + r] : nullptr;
+        if (Tangent) {
+            rows.in[R + r] = panel.tangent_in + at;
+            rows.out[R + r] = panel.tangent_out + at;
+        }
+    }
+    return rows;
+}
+
+template <bool Tangent, bool Fused>
 void run_stage(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::Index in,
                bool activation, Eigen::Index count, const Panel& panel) {
-    constexpr int J = Tangent ? kRowsWithTangents : kRows;
-    constexpr int NP = kPacketsPerBlock;
-    for (Eigen::Index block = 0; block < weight.rows(); block += kOutputBlock) {
-        Eigen::Index row = 0;
-        for (; row + J <= count; row += J) {
-            kernel<J, NP, Tangent>(weight, bias, in, block, row, panel);
+    constexpr int R = Tangent ? kRowsWithTangents : kRows;
+    constexpr int J = Tangent ? 2 * R : R;
+    // Rows outside, blocks of outputs inside: a group's row pointers are set up once,
+    // and the stage's weights (16 KB at width 64) stay in the first-level cache.
+    Eigen::Index first = 0;
+    for (; first + R <= count; first += R) {
+        const auto rows = panel_rows<R, Tangent>(panel, first);
+        for (Eigen::Index block = 0; block < weight.rows(); block += kOutputBlock) {
+            kernel<J, R, Fused>(weight, bias, in, block, rows);
         }
-        for (; row < count; ++row) {
-            kernel<1, NP, Tangent>(weight, bias, in, block, row, panel);
+    }
+    for (; first < count; ++first) {
+        const auto rows = panel_rows<1, Tangent>(panel, first);
+        for (Eigen::Index block = 0; block < weight.rows(); block += kOutputBlock) {
+            kernel<Tangent ? 2 : 1, 1, Fused>(weight, bias, in, block, rows);
         }
     }
     // ELU(a) = max(a, 0) + exp(min(a, 0)) - 1, as a second pass over the panel: the
@@ -172,7 +215,7 @@ void run_stage(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen
             for (Eigen::Index o = 0; o < weight.rows(); o += kOutputBlock) {
                 for (Eigen::Index at = o; at < o + kOutputBlock; at += kPacket) {
                     const Packet a = ploadu<Packet>(out + at);
-                    const Packet slope = exp_nonpositive(pmin(a, zero));
+                    const Packet slope = exp_nonpositive<Fused>(pmin(a, zero));
                     pstoreu(out + at, padd(pmax(a, zero), psub(slope, one)));
                     if (Tangent) {
                         pstoreu(tangent_out + at, pmul(ploadu<Packet>(tangent_out + at), slope));
@@ -230,6 +273,19 @@ void run_dot(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen::
     }
 }
 
+// a * b with every entry summed over k in order, in place of Eigen's products, whose
+// blocking and fused multiply-adds depend on the instruction set.
+template <typename Matrix>
+Matrix ordered_product(const Matrix& a, const Matrix& b) {
+    Matrix result = Matrix::Zero(a.rows(), b.cols());
+    for (Eigen::Index j = 0; j < b.cols(); ++j) {
+        for (Eigen::Index k = 0; k < a.cols(); ++k) {
+            result.col(j) += a.col(k) * b(k, j);
+        }
+    }
+    return result;
+}
+
 void embed(const std::vector<double>& frequencies, const double* t, Eigen::Index count,
            Eigen::MatrixXf& embedding) {
     const auto k = static_cast<Eigen::Index>(frequencies.size());
@@ -246,8 +302,10 @@ void embed(const std::vector<double>& frequencies, const double* t, Eigen::Index
 }  // namespace
 
 VelocityField::VelocityField(const format::Architecture& architecture, Eigen::Index n_conditions,
-                             const std::vector<float>& weights)
-    : frequencies_(architecture.time_embedding.frequencies), n_conditions_(n_conditions) {
+                             const std::vector<float>& weights, Arithmetic arithmetic)
+    : frequencies_(architecture.time_embedding.frequencies),
+      n_conditions_(n_conditions),
+      fused_(arithmetic == Arithmetic::fused) {
     const auto expected = format::parameter_count(architecture, n_conditions);
     if (weights.size() != expected) {
         throw FormatError("members.weights", "expected " + std::to_string(expected) +
@@ -312,8 +370,8 @@ VelocityField::VelocityField(const format::Architecture& architecture, Eigen::In
         }
         Block& block = blocks[b];
         const Linear& last = previous.layers.back();
-        block.first_bias += block.state_weight * last.bias;
-        block.state_weight = block.state_weight * last.weight;
+        block.first_bias += ordered_product<Eigen::MatrixXd>(block.state_weight, last.bias);
+        block.state_weight = ordered_product<Eigen::MatrixXd>(block.state_weight, last.weight);
         previous.layers.pop_back();
         previous.folded = true;
     }
@@ -364,7 +422,7 @@ VelocityField::Conditioned VelocityField::condition(const Eigen::MatrixXf& norma
     Conditioned conditioned;
     conditioned.rows = normalized.cols();
     for (const auto& start : block_starts_) {
-        Eigen::MatrixXf offsets = start.condition_weight * normalized;
+        Eigen::MatrixXf offsets = ordered_product(start.condition_weight, normalized);
         offsets.colwise() += start.bias;
         conditioned.block_offsets.push_back(std::move(offsets));
     }
@@ -400,8 +458,8 @@ void VelocityField::evaluate(const Eigen::ArrayXd& t, const Eigen::ArrayXd& x,
         work.shared_time.resize(padded_width_, static_cast<Eigen::Index>(block_starts_.size()));
         for (size_t b = 0; b < block_starts_.size(); ++b) {
             const Eigen::MatrixXf& weight = block_starts_[b].time_weight;
-            work.shared_time.col(static_cast<Eigen::Index>(b)).head(weight.rows()).noalias() =
-                weight * work.embedding.col(0);
+            work.shared_time.col(static_cast<Eigen::Index>(b)).head(weight.rows()) =
+                ordered_product<Eigen::MatrixXf>(weight, work.embedding.col(0));
         }
     }
 
@@ -412,14 +470,22 @@ void VelocityField::evaluate(const Eigen::ArrayXd& t, const Eigen::ArrayXd& x,
     for (Eigen::Index first = 0; first < n; first += kPanel) {
         const Eigen::Index count = std::min(kPanel, n - first);
         if (derivative) {
-            run_panel<true>(first, count, t, x, conditioned, rows, work, velocity, derivative);
+            if (fused_) {
+                run_panel<true, true>(first, count, t, x, conditioned, rows, work, velocity,
+                                      derivative);
+            } else {
+                run_panel<true, false>(first, count, t, x, conditioned, rows, work, velocity,
+                                       derivative);
+            }
+        } else if (fused_) {
+            run_panel<false, true>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
         } else {
-            run_panel<false>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
+            run_panel<false, false>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
         }
     }
 }
 
-template <bool Tangent>
+template <bool Tangent, bool Fused>
 void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eigen::ArrayXd& t,
                               const Eigen::ArrayXd& x, const Conditioned& conditioned,
                               const RowIndex* rows, Workspace& work, Eigen::ArrayXd& velocity,
@@ -455,7 +521,7 @@ void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eige
                           work.shared_time.col(stage.block).data());
             } else {
                 const Eigen::MatrixXf& weight = block_starts_[b].time_weight;
-                work.time_terms.noalias() = weight * work.embedding;
+                work.time_terms = ordered_product(weight, work.embedding);
                 for (Eigen::Index j = 0; j < count; ++j) {
                     work.times[static_cast<size_t>(j)] = work.time_terms.col(j).data();
                 }
@@ -466,7 +532,8 @@ void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eige
         if (stage.weight.rows() == 1) {
             run_dot<Tangent>(stage.weight, stage.bias, stage.in, stage.activation, count, panel);
         } else {
-            run_stage<Tangent>(stage.weight, stage.bias, stage.in, stage.activation, count, panel);
+            run_stage<Tangent, Fused>(stage.weight, stage.bias, stage.in, stage.activation, count,
+                                      panel);
         }
         current = 1 - current;
     }

@@ -43,15 +43,10 @@ class Json {
     void end_array() { writer_.EndArray(); }
 
     // "%.8g" like the command line; JSON has no infinities, so they become null.
-    void number(double value) {
-        if (!std::isfinite(value)) {
-            writer_.Null();
-            return;
-        }
-        char printed[32];
-        const int length = std::snprintf(printed, sizeof printed, "%.8g", value);
-        writer_.RawValue(printed, static_cast<size_t>(length), rapidjson::kNumberType);
-    }
+    void number(double value) { printed(value, "%.8g"); }
+
+    // "%.17g": the double itself, for numbers that travel between workers.
+    void exact(double value) { printed(value, "%.17g"); }
 
     void numbers(const std::vector<double>& values) {
         begin_array();
@@ -74,6 +69,16 @@ class Json {
     std::string str() const { return buffer_.GetString(); }
 
   private:
+    void printed(double value, const char* format) {
+        if (!std::isfinite(value)) {
+            writer_.Null();
+            return;
+        }
+        char text[32];
+        const int length = std::snprintf(text, sizeof text, format, value);
+        writer_.RawValue(text, static_cast<size_t>(length), rapidjson::kNumberType);
+    }
+
     rapidjson::StringBuffer buffer_;
     rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };
@@ -328,35 +333,6 @@ void parse_request(const std::string& text, rapidjson::Document& request) {
     }
 }
 
-// request: {"jets": [{name: value, ...}, ...], "levels": [...], "cuts": [...]}. The
-// jets are answered as one batch, through the file's default solver, as
-// `surrogate query` answers the jets of one input file.
-std::string summarize(const std::string& request_text) {
-    return guarded([&] {
-        const cs::Surrogate& surrogate = opened();
-        rapidjson::Document request;
-        parse_request(request_text, request);
-        cs::QueryOptions query;
-        query.quantile_levels = number_list(request, "levels", kMaxLevels);
-        query.cuts = number_list(request, "cuts", kMaxCuts);
-        const auto jets = request_jets(request);
-
-        const auto summaries = surrogate.summarize(jets, query);
-        Json json;
-        json.begin_object();
-        json.key("ok");
-        json.flag(true);
-        json.key("jets");
-        json.begin_array();
-        for (const auto& summary : summaries) {
-            write_summary(json, summary);
-        }
-        json.end_array();
-        json.end_object();
-        return json.str();
-    });
-}
-
 // A whole number in [low, high] from request[name].
 uint64_t whole_number(const rapidjson::Value& request, const char* name, double low, double high) {
     if (!request.HasMember(name) || !request[name].IsNumber()) {
@@ -369,6 +345,165 @@ uint64_t whole_number(const rapidjson::Value& request, const char* name, double 
                                  std::to_string(high));
     }
     return static_cast<uint64_t>(value);
+}
+
+cs::QueryOptions request_query(const rapidjson::Value& request) {
+    cs::QueryOptions query;
+    query.quantile_levels = number_list(request, "levels", kMaxLevels);
+    query.cuts = number_list(request, "cuts", kMaxCuts);
+    return query;
+}
+
+// The jets as a matrix in the file's order of conditions; the support check names a
+// missing, unknown or non-finite condition.
+Eigen::MatrixXd condition_matrix(const cs::Surrogate& surrogate,
+                                 const std::vector<cs::Conditions>& jets) {
+    const auto names = surrogate.condition_names();
+    Eigen::MatrixXd conditions(static_cast<Eigen::Index>(jets.size()),
+                               static_cast<Eigen::Index>(names.size()));
+    for (size_t j = 0; j < jets.size(); ++j) {
+        surrogate.check_support(jets[j]);
+        for (size_t c = 0; c < names.size(); ++c) {
+            conditions(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)) =
+                jets[j].at(names[c]);
+        }
+    }
+    return conditions;
+}
+
+std::string summaries_answer(const std::vector<cs::JetSummary>& summaries) {
+    Json json;
+    json.begin_object();
+    json.key("ok");
+    json.flag(true);
+    json.key("jets");
+    json.begin_array();
+    for (const auto& summary : summaries) {
+        write_summary(json, summary);
+    }
+    json.end_array();
+    json.end_object();
+    return json.str();
+}
+
+// request: {"jets": [{name: value, ...}, ...], "levels": [...], "cuts": [...]}. The
+// jets are answered as one batch, through the file's default solver, as
+// `surrogate query` answers the jets of one input file.
+std::string summarize(const std::string& request_text) {
+    return guarded([&] {
+        const cs::Surrogate& surrogate = opened();
+        rapidjson::Document request;
+        parse_request(request_text, request);
+        const auto query = request_query(request);
+        return summaries_answer(surrogate.summarize(request_jets(request), query));
+    });
+}
+
+// What solveMembers and combine read first: the request, its levels and cuts, and
+// its jets as a matrix, for the open surrogate.
+const cs::Surrogate& summary_request(const std::string& text, rapidjson::Document& request,
+                                     cs::QueryOptions& query, Eigen::MatrixXd& conditions) {
+    const cs::Surrogate& surrogate = opened();
+    parse_request(text, request);
+    query = request_query(request);
+    conditions = condition_matrix(surrogate, request_jets(request));
+    return surrogate;
+}
+
+// The page's workers split a summary by members: each solves some members
+// (solveMembers), one joins the solutions of all (combine), and the answer is
+// summarize()'s to the last bit, because the solutions travel as "%.17g".
+
+// request: summarize's, with "first_member" and "members" (how many).
+// answer: {"ok": true, "quantiles": [per member: jets x summary levels, jet by jet],
+// "tag_probability": [per member: jets x cuts]}.
+std::string solve_members(const std::string& request_text) {
+    return guarded([&] {
+        rapidjson::Document request;
+        cs::QueryOptions query;
+        Eigen::MatrixXd conditions;
+        const cs::Surrogate& surrogate = summary_request(request_text, request, query, conditions);
+        const double n = static_cast<double>(surrogate.n_members());
+        const auto first = static_cast<Eigen::Index>(whole_number(request, "first_member", 0, n));
+        const auto count = static_cast<Eigen::Index>(whole_number(request, "members", 1, n));
+        const auto& ensemble = surrogate.ensemble();
+        const auto solutions =
+            ensemble.solve_members(conditions, query, ensemble.default_solver(), first, count);
+
+        Json json;
+        json.begin_object();
+        json.key("ok");
+        json.flag(true);
+        const auto write = [&json](const char* name, const std::vector<Eigen::MatrixXd>& all) {
+            json.key(name);
+            json.begin_array();
+            for (const auto& matrix : all) {
+                json.begin_array();
+                for (Eigen::Index j = 0; j < matrix.rows(); ++j) {
+                    for (Eigen::Index k = 0; k < matrix.cols(); ++k) {
+                        json.exact(matrix(j, k));
+                    }
+                }
+                json.end_array();
+            }
+            json.end_array();
+        };
+        write("quantiles", solutions.quantiles);
+        write("tag_probability", solutions.tag_probability);
+        json.end_object();
+        return json.str();
+    });
+}
+
+// request[name]: one array per member of rows x cols numbers, jet by jet.
+std::vector<Eigen::MatrixXd> member_matrices(const rapidjson::Value& request, const char* name,
+                                             size_t n_members, Eigen::Index rows,
+                                             Eigen::Index cols) {
+    if (!request.HasMember(name) || !request[name].IsArray() || request[name].Size() != n_members) {
+        throw std::runtime_error(std::string("request: \"") + name + "\" must hold one array per " +
+                                 "member, " + std::to_string(n_members) + " in all");
+    }
+    std::vector<Eigen::MatrixXd> matrices;
+    for (rapidjson::SizeType m = 0; m < n_members; ++m) {
+        const auto& values = request[name][m];
+        const std::string where = std::string("request: ") + name + "[" + std::to_string(m) + "]";
+        if (!values.IsArray() || values.Size() != static_cast<size_t>(rows * cols)) {
+            throw std::runtime_error(where + " must hold " + std::to_string(rows * cols) +
+                                     " numbers");
+        }
+        Eigen::MatrixXd matrix(rows, cols);
+        for (Eigen::Index j = 0; j < rows; ++j) {
+            for (Eigen::Index k = 0; k < cols; ++k) {
+                const auto& value = values[static_cast<rapidjson::SizeType>(j * cols + k)];
+                if (!value.IsNumber()) {
+                    throw std::runtime_error(where + " holds something that is not a number");
+                }
+                matrix(j, k) = value.GetDouble();
+            }
+        }
+        matrices.push_back(std::move(matrix));
+    }
+    return matrices;
+}
+
+// request: summarize's, with "quantiles" and "tag_probability" as solveMembers
+// answers them, joined over every member in order. answer: summarize's.
+std::string combine(const std::string& request_text) {
+    return guarded([&] {
+        rapidjson::Document request;
+        cs::QueryOptions query;
+        Eigen::MatrixXd conditions;
+        const cs::Surrogate& surrogate = summary_request(request_text, request, query, conditions);
+        const auto& ensemble = surrogate.ensemble();
+        const auto levels = static_cast<Eigen::Index>(ensemble.summary_levels(query).size());
+        cs::runtime::Ensemble::MemberSolutions solutions;
+        solutions.quantiles =
+            member_matrices(request, "quantiles", surrogate.n_members(), conditions.rows(), levels);
+        solutions.tag_probability =
+            member_matrices(request, "tag_probability", surrogate.n_members(), conditions.rows(),
+                            static_cast<Eigen::Index>(query.cuts.size()));
+        return summaries_answer(ensemble.combine(conditions, query, solutions));
+    });
 }
 
 // request: {"jets": [one jet], "n": draws, "seed": seed}. Monte Carlo scores from the
@@ -386,13 +521,7 @@ std::string sample(const std::string& request_text) {
         const auto n = static_cast<uint32_t>(whole_number(request, "n", 1, kMaxDraws));
         const uint64_t seed = whole_number(request, "seed", 0, 9007199254740991.0);
 
-        // The check names a missing, unknown or non-finite condition.
-        surrogate.check_support(jets[0]);
-        const auto names = surrogate.condition_names();
-        Eigen::MatrixXd conditions(1, static_cast<Eigen::Index>(names.size()));
-        for (size_t c = 0; c < names.size(); ++c) {
-            conditions(0, static_cast<Eigen::Index>(c)) = jets[0].at(names[c]);
-        }
+        const Eigen::MatrixXd conditions = condition_matrix(surrogate, jets);
         const auto& ensemble = surrogate.ensemble();
         Eigen::Matrix<uint32_t, Eigen::Dynamic, Eigen::Dynamic> members;
         const Eigen::MatrixXd scores =
@@ -425,4 +554,6 @@ EMSCRIPTEN_BINDINGS(classifier_surrogates) {
     emscripten::function("openSurrogate", &open_surrogate);
     emscripten::function("summarize", &summarize);
     emscripten::function("sample", &sample);
+    emscripten::function("solveMembers", &solve_members);
+    emscripten::function("combine", &combine);
 }

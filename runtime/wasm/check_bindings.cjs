@@ -1,8 +1,12 @@
 // Runs the bindings under Node and checks that every failure comes back as
 // {ok: false, error} with a message, never as a thrown C++ exception.
-// Usage: node --no-experimental-fetch check_bindings.cjs surrogate_wasm_node.js
+// It also checks that a summary solved in parts (solveMembers) and joined (combine),
+// as the page's workers do it, is the summary itself, character for character.
+// Usage: node --no-experimental-fetch check_bindings.cjs surrogate_wasm_node.js FILE
+const fs = require("node:fs");
 const path = require("node:path");
 const createSurrogateModule = require(path.resolve(process.argv[2]));
+const surrogateFile = process.argv[3];
 
 function expectFailure(answer, words, what) {
   const reply = JSON.parse(answer);
@@ -25,6 +29,50 @@ createSurrogateModule().then((module) => {
   expectFailure(module.sample(JSON.stringify({ jets: [{}], n: 10, seed: 1 })),
     "no surrogate is open", "sample before open");
   console.log("the bindings return every error as a message");
+
+  const opened = JSON.parse(module.openSurrogate(new Uint8Array(fs.readFileSync(surrogateFile))));
+  if (!opened.ok) {
+    throw new Error(`${surrogateFile}: ${opened.error}`);
+  }
+  const members = opened.card.n_members;
+  const jets = [
+    { label_top: 1, jet_pt: 640, jet_eta: 0.3, jet_phi: -1.2, jet_energy: 900, jet_nparticles: 50 },
+    { label_top: 0, jet_pt: 2500, jet_eta: -1.1, jet_phi: 2, jet_energy: 3000, jet_nparticles: 20 },
+  ];
+  const query = { jets, levels: [0.05, 0.5, 0.95], cuts: [0.5, 0.8] };
+  const whole = module.summarize(JSON.stringify(query));
+  // Three parts of unequal size, joined in member order.
+  const cuts = [0, Math.floor(members / 3), Math.floor((2 * members) / 3), members];
+  const joined = { ...query, quantiles: [], tag_probability: [] };
+  for (let k = 0; k < 3; k++) {
+    const part = JSON.parse(module.solveMembers(JSON.stringify(
+      { ...query, first_member: cuts[k], members: cuts[k + 1] - cuts[k] })));
+    if (!part.ok) {
+      throw new Error(`solveMembers, part ${k}: ${part.error}`);
+    }
+    joined.quantiles.push(...part.quantiles);
+    joined.tag_probability.push(...part.tag_probability);
+  }
+  const combined = module.combine(JSON.stringify(joined));
+  if (combined !== whole || !JSON.parse(whole).ok) {
+    throw new Error(`the combined parts differ from the summary:\n${combined}\n${whole}`);
+  }
+  console.log(`ok: ${members} members in three parts combine to the summary exactly`);
+
+  const broken = (change) => JSON.stringify({ ...joined, ...change(joined) });
+  expectFailure(module.combine(broken((j) => ({ quantiles: j.quantiles.slice(1) }))),
+    `one array per member, ${members} in all`, "combine with a member missing");
+  expectFailure(module.combine(broken((j) => ({
+    tag_probability: [[0.5, null, 0.1, 0.2], ...j.tag_probability.slice(1)] }))),
+  "tag_probability[0] holds something that is not a number", "combine with a null");
+  expectFailure(module.combine(broken((j) => ({
+    tag_probability: [[0.5, 1.5, 0.1, 0.2], ...j.tag_probability.slice(1)] }))),
+  "a value outside [0, 1]", "combine with a probability of 1.5");
+  expectFailure(module.combine(broken((j) => ({
+    quantiles: [j.quantiles[0].slice(1), ...j.quantiles.slice(1)] }))),
+  "quantiles[0] must hold", "combine with a short member");
+  expectFailure(module.solveMembers(JSON.stringify({ ...query, first_member: members - 1,
+    members: 2 })), `asked of a surrogate with ${members} members`, "members past the last");
 }).catch((error) => {
   console.error(error);
   process.exit(1);

@@ -33,4 +33,6 @@ for _ in $(seq 50); do
 done
 
 node "$here/page.test.mjs" --url "http://127.0.0.1:$port/" --surrogate "$surrogate" \
-    --file "$wasm/page/surrogates/demonstration.surrogate" --artifacts "$wasm/browser-artifacts"
+    --file "$wasm/page/surrogates/demonstration.surrogate" \
+    --published "$wasm/page/surrogates/toy-variational.surrogate" \
+    --artifacts "$wasm/browser-artifacts"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cs/arithmetic.hpp"
 #include "cs/errors.hpp"
 #include "cs/format.hpp"
 #include "cs/summary.hpp"
@@ -28,9 +29,12 @@ using Conditions = std::map<std::string, double>;
 
 class Surrogate {
   public:
-    static Surrogate load(const std::string& path);
-    static Surrogate from_bytes(const std::string& bytes);
-    explicit Surrogate(format::SurrogateFile file);
+    // `arithmetic`: portable (the default) gives the page's and the command line's
+    // numbers bit for bit; fused is faster natively (cs/arithmetic.hpp).
+    static Surrogate load(const std::string& path, Arithmetic arithmetic = Arithmetic::portable);
+    static Surrogate from_bytes(const std::string& bytes,
+                                Arithmetic arithmetic = Arithmetic::portable);
+    explicit Surrogate(format::SurrogateFile file, Arithmetic arithmetic = Arithmetic::portable);
 
     const format::SurrogateFile& file() const;
     std::vector<std::string> condition_names() const;

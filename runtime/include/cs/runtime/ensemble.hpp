@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 #include "cs/runtime/eigen.hpp"
 
@@ -18,7 +19,7 @@ namespace cs::runtime {
 class Ensemble {
   public:
     // Builds the members and checks the file's test vectors; throws FormatError.
-    explicit Ensemble(format::SurrogateFile file);
+    explicit Ensemble(format::SurrogateFile file, Arithmetic arithmetic = Arithmetic::portable);
 
     const format::SurrogateFile& file() const { return file_; }
     Eigen::Index n_members() const { return static_cast<Eigen::Index>(fields_.size()); }
@@ -40,14 +41,20 @@ class Ensemble {
                            const Eigen::ArrayXd& x, const SolverOptions& options,
                            Eigen::ArrayXd* log_det = nullptr) const;
 
-    // [member](jet, level): exact score quantiles.
+    // [member](jet, level): exact score quantiles, for the members [first_member,
+    // first_member + count) (a negative count: to the last member).
     std::vector<Eigen::MatrixXd> quantiles(const Eigen::MatrixXd& conditions,
                                            const std::vector<double>& levels,
-                                           const SolverOptions& options) const;
-    // [member](jet, cut): P(score > cut) = 1 - Phi(T^-1(logit(cut))).
+                                           const SolverOptions& options,
+                                           Eigen::Index first_member = 0,
+                                           Eigen::Index count = -1) const;
+    // [member](jet, cut): P(score > cut) = 1 - Phi(T^-1(logit(cut))), for the same
+    // range of members.
     std::vector<Eigen::MatrixXd> tag_probability(const Eigen::MatrixXd& conditions,
                                                  const std::vector<double>& cuts,
-                                                 const SolverOptions& options) const;
+                                                 const SolverOptions& options,
+                                                 Eigen::Index first_member = 0,
+                                                 Eigen::Index count = -1) const;
     // [member](jet, k): log density of the score at scores(jet, k).
     std::vector<Eigen::MatrixXd> log_density(const Eigen::MatrixXd& conditions,
                                              const Eigen::MatrixXd& scores,
@@ -75,8 +82,30 @@ class Ensemble {
     std::vector<JetSummary> summarize(const Eigen::MatrixXd& conditions, const QueryOptions& query,
                                       const SolverOptions& options) const;
 
+    // summarize() in two parts, so that the members can be solved apart (in several
+    // Web Workers, say): the solves, for a range of members, and the summary from
+    // the solutions of every member. Solutions joined in member order give exactly
+    // what summarize() gives.
+    struct MemberSolutions {
+        std::vector<Eigen::MatrixXd> quantiles;        // [member](jet, summary_levels())
+        std::vector<Eigen::MatrixXd> tag_probability;  // [member](jet, cut)
+    };
+    // The levels a summary solves: the query's quantile levels, then the moment grid's
+    // levels that are not among them.
+    static std::vector<double> summary_levels(const QueryOptions& query);
+    MemberSolutions solve_members(const Eigen::MatrixXd& conditions, const QueryOptions& query,
+                                  const SolverOptions& options, Eigen::Index first_member,
+                                  Eigen::Index count) const;
+    // Throws EvaluationError unless `solutions` holds every member, in the shapes
+    // solve_members() gives, with probabilities in [0, 1].
+    std::vector<JetSummary> combine(const Eigen::MatrixXd& conditions, const QueryOptions& query,
+                                    const MemberSolutions& solutions) const;
+
   private:
     void check_test_vectors() const;
+    // [first, first + count) after checking it; a negative count runs to the end.
+    std::pair<Eigen::Index, Eigen::Index> member_range(Eigen::Index first,
+                                                       Eigen::Index count) const;
 
     format::SurrogateFile file_;
     std::vector<std::unique_ptr<VelocityField>> fields_;

@@ -10,19 +10,19 @@
 // block's last layer has no activation after it, so it is folded into the state
 // part of the next block's first layer: five 64 x 64 products per row, not seven.
 //
-// The network is then a chain of stages, out = act(W in + bias + offset), and the
-// rows go through the whole chain in panels of a few dozen, so a panel's
-// activations stay in the first-level cache. Each stage is one small matrix
-// product whose inner kernel keeps a few rows' outputs in vector registers, with
-// the bias, the offsets, the ELU and the chain rule applied before the results
-// are stored. The kernel sums every output over its inputs in order, whatever
-// the vector width, so native and WebAssembly builds differ only where fused
-// multiply-add rounds.
+// The network is then a chain of stages, out = act(W in + bias + offset), and the rows
+// go through the whole chain in panels of a few dozen, so a panel's activations stay
+// in the first-level cache. Each stage is one small matrix product whose kernel keeps
+// a few rows' outputs in vector registers and sums every output over its inputs in
+// order, whatever the vector width; the ELU follows in a second pass. With portable
+// arithmetic (the default) no product is fused with a sum, so native and WebAssembly
+// builds compute the same bits (cs/arithmetic.hpp).
 #pragma once
 
 #include <vector>
 #include "cs/runtime/eigen.hpp"
 
+#include "cs/arithmetic.hpp"
 #include "cs/format.hpp"
 
 namespace cs::runtime {
@@ -32,7 +32,7 @@ using RowIndex = std::vector<Eigen::Index>;
 class VelocityField {
   public:
     VelocityField(const format::Architecture& architecture, Eigen::Index n_conditions,
-                  const std::vector<float>& weights);
+                  const std::vector<float>& weights, Arithmetic arithmetic = Arithmetic::portable);
 
     // The conditions' share of every block's first layer, plus its bias, for the rows
     // of `normalized` (one column per row, C rows). Each block's matrix has the
@@ -86,7 +86,7 @@ class VelocityField {
         Eigen::VectorXf bias;              // padded outputs
     };
 
-    template <bool Tangent>
+    template <bool Tangent, bool Fused>
     void run_panel(Eigen::Index first, Eigen::Index count, const Eigen::ArrayXd& t,
                    const Eigen::ArrayXd& x, const Conditioned& conditioned, const RowIndex* rows,
                    Workspace& work, Eigen::ArrayXd& velocity, Eigen::ArrayXd* derivative) const;
@@ -97,6 +97,7 @@ class VelocityField {
     Eigen::Index n_conditions_ = 0;
     Eigen::Index n_parameters_ = 0;
     Eigen::Index padded_width_ = 0;
+    bool fused_ = false;
 };
 
 }  // namespace cs::runtime
