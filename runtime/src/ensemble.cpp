@@ -66,6 +66,45 @@ double interpolate_noise(const std::vector<double>& xs, const std::vector<double
     return zs[lower] + (zs[upper] - zs[lower]) * (x - xs[lower]) / span;
 }
 
+// The Cholesky factor L of a small symmetric matrix (L L^T = a), written out rather
+// than Eigen's LLT, whose blocked algorithm brings matrix-product kernels into the
+// WebAssembly module for a 6 x 6 matrix. False unless a is positive definite.
+bool cholesky(const Eigen::MatrixXd& a, Eigen::MatrixXd& lower) {
+    const Eigen::Index n = a.rows();
+    lower = Eigen::MatrixXd::Zero(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+        double diagonal = a(j, j);
+        for (Eigen::Index k = 0; k < j; ++k) {
+            diagonal -= lower(j, k) * lower(j, k);
+        }
+        if (!(diagonal > 0.0) || !std::isfinite(diagonal)) {
+            return false;
+        }
+        lower(j, j) = std::sqrt(diagonal);
+        for (Eigen::Index i = j + 1; i < n; ++i) {
+            double sum = a(i, j);
+            for (Eigen::Index k = 0; k < j; ++k) {
+                sum -= lower(i, k) * lower(j, k);
+            }
+            lower(i, j) = sum / lower(j, j);
+        }
+    }
+    return true;
+}
+
+// x with L x = b, by forward substitution.
+Eigen::VectorXd solve_lower(const Eigen::MatrixXd& lower, const Eigen::VectorXd& b) {
+    Eigen::VectorXd x(b.size());
+    for (Eigen::Index i = 0; i < b.size(); ++i) {
+        double sum = b(i);
+        for (Eigen::Index k = 0; k < i; ++k) {
+            sum -= lower(i, k) * x(k);
+        }
+        x(i) = sum / lower(i, i);
+    }
+    return x;
+}
+
 }  // namespace
 
 Ensemble::Ensemble(format::SurrogateFile file, Arithmetic arithmetic) : file_(std::move(file)) {
@@ -80,8 +119,7 @@ Ensemble::Ensemble(format::SurrogateFile file, Arithmetic arithmetic) : file_(st
     support_mean_ = Eigen::Map<const Eigen::VectorXd>(file_.support.mean.data(), n_conditions);
     const Eigen::MatrixXd covariance = Eigen::Map<const Eigen::MatrixXd>(
         file_.support.covariance.data(), n_conditions, n_conditions);
-    support_factor_.compute(covariance);
-    if (support_factor_.info() != Eigen::Success) {
+    if (!cholesky(covariance, support_lower_)) {
         throw FormatError("support.covariance", "expected a positive definite matrix");
     }
     check_test_vectors();
@@ -395,7 +433,7 @@ std::vector<SupportCheck> Ensemble::support(const Eigen::MatrixXd& conditions) c
     for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
         SupportCheck check;
         const Eigen::VectorXd offset = normalized.col(j).cast<double>() - support_mean_;
-        const Eigen::VectorXd whitened = support_factor_.matrixL().solve(offset);
+        const Eigen::VectorXd whitened = solve_lower(support_lower_, offset);
         check.distance = whitened.norm();
 
         // The share of training jets closer than this one, from the stored quantiles.

@@ -26,6 +26,13 @@ constexpr int kRows = 6;
 constexpr int kRowsWithTangents = 3;  // with their tangents: six rows
 constexpr int kPacketsPerBlock = 2;
 #endif
+// WebAssembly has no fused multiply-add: there the fused arithmetic is the portable
+// one, and only the portable kernels are compiled.
+#if defined(__EMSCRIPTEN__)
+constexpr bool kFusedAvailable = false;
+#else
+constexpr bool kFusedAvailable = true;
+#endif
 // Outputs are computed, and padded, in blocks of that many packets.
 constexpr Eigen::Index kOutputBlock = kPacketsPerBlock * kPacket;
 // Rows per panel: a panel's activations and tangents (64 x 24 floats each, twice)
@@ -469,16 +476,21 @@ void VelocityField::evaluate(const Eigen::ArrayXd& t, const Eigen::ArrayXd& x,
     }
     for (Eigen::Index first = 0; first < n; first += kPanel) {
         const Eigen::Index count = std::min(kPanel, n - first);
-        if (derivative) {
+        if constexpr (kFusedAvailable) {
             if (fused_) {
-                run_panel<true, true>(first, count, t, x, conditioned, rows, work, velocity,
-                                      derivative);
-            } else {
-                run_panel<true, false>(first, count, t, x, conditioned, rows, work, velocity,
-                                       derivative);
+                if (derivative) {
+                    run_panel<true, true>(first, count, t, x, conditioned, rows, work, velocity,
+                                          derivative);
+                } else {
+                    run_panel<false, true>(first, count, t, x, conditioned, rows, work, velocity,
+                                           nullptr);
+                }
+                continue;
             }
-        } else if (fused_) {
-            run_panel<false, true>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
+        }
+        if (derivative) {
+            run_panel<true, false>(first, count, t, x, conditioned, rows, work, velocity,
+                                   derivative);
         } else {
             run_panel<false, false>(first, count, t, x, conditioned, rows, work, velocity, nullptr);
         }

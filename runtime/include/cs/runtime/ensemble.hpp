@@ -111,7 +111,7 @@ class Ensemble {
     std::vector<std::unique_ptr<VelocityField>> fields_;
     SolverOptions solver_;
     Eigen::VectorXd support_mean_;
-    Eigen::LLT<Eigen::MatrixXd> support_factor_;
+    Eigen::MatrixXd support_lower_;  // Cholesky factor of the support covariance
 };
 
 }  // namespace cs::runtime
