@@ -4,6 +4,7 @@
 set -uo pipefail
 surrogate="$1"
 work="$2"
+published="$(cd "$(dirname "$0")/.." && pwd)/models/published/toy-variational.surrogate"
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
@@ -47,6 +48,10 @@ head -n 2 jets.csv > first.csv
 cmp -s from_json.csv from_csv.csv && pass || fail "JSON and CSV input differ"
 "$surrogate" verify demo.surrogate > /dev/null && pass || fail "verify"
 "$surrogate" inspect demo.surrogate | grep -q "jet_pt \[GeV\]" && pass || fail "inspect"
+# a value of several lines (the trainer's whole configuration) is indented below its key
+"$surrogate" inspect "$published" > card.txt || fail "inspect a published file"
+grep -qx "  config:" card.txt && grep -qx "    batch-size = 4096" card.txt && pass ||
+    fail "inspect: the configuration's lines are not indented below its key"
 "$surrogate" inspect demo.surrogate --format json |
     /usr/bin/python3 -c "import json, sys; card = json.load(sys.stdin); assert card['members'] == {'demonstration': 4}" &&
     pass || fail "inspect --format json"

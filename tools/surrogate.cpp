@@ -422,7 +422,17 @@ int run_inspect(const Arguments& arguments) {
     if (!provenance.hyperparameters.empty()) {
         out << "hyperparameters\n";
         for (const auto& entry : provenance.hyperparameters) {
-            out << "  " << entry.key << " = " << entry.value << "\n";
+            // A value of several lines (the trainer's whole configuration) goes
+            // below its key, indented, so that its lines do not read as keys.
+            if (entry.value.find('\n') == std::string::npos) {
+                out << "  " << entry.key << " = " << entry.value << "\n";
+                continue;
+            }
+            out << "  " << entry.key << ":\n";
+            std::istringstream lines(entry.value);
+            for (std::string line; std::getline(lines, line);) {
+                out << "    " << line << "\n";
+            }
         }
     }
     if (!provenance.metrics.empty()) {
