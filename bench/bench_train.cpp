@@ -5,7 +5,6 @@
 // set is its own. Results go to stdout.
 //
 //   build-bench/bench/bench_train [rows]      (default 262 144 training rows)
-#include <dlfcn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,10 +68,6 @@ cs::trainer::PreparedData jets(std::size_t rows) {
 }
 
 Result run(cs::trainer::Method method, uint32_t batch, std::size_t rows) {
-    using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-        set(1);
-    }
     Result result;
     const cs::trainer::PreparedData data = jets(rows);
     result.data_only_rss_mb = resident_mb();

@@ -43,7 +43,7 @@ train toy-variational --method variational --draws 10 \
 # reference's step (lambda 50, sigma 0.05 / sqrt(n), Adam lr 5e-6) on minibatches
 # of 1 024 rows, about 1 s a step on one core.
 echo "AdamMCMC chain from toy-cfm (400 steps)"
-OPENBLAS_NUM_THREADS=1 "$bin/trainer/surrogate-train" mcmc --start "$work/toy-cfm.surrogate" \
+"$bin/trainer/surrogate-train" mcmc --start "$work/toy-cfm.surrogate" \
     --data "$work/toy_train.h5" --batch-size 1024 --thin 40 --members 10 --seed 2024 \
     --output "$work/toy-adam-mcmc.surrogate" --metrics "$work/toy-adam-mcmc.metrics.jsonl"
 

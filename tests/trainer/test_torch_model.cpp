@@ -1,7 +1,9 @@
 // The LibTorch model against the Eigen runtime on the same weights, the weight
-// layout, the CFM loss and the gradient of the KL term.
+// layout, the CFM loss, the gradient of the KL term and the thread settings.
 // LibTorch defines its own CHECK macro: Catch2's are used with their CATCH_ prefix.
 #define CATCH_CONFIG_PREFIX_ALL
+#include <dlfcn.h>
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -199,4 +201,18 @@ CATCH_TEST_CASE("trainer: one variational draw is held for the batch and differs
     CATCH_CHECK(a == trainer::flatten(model.draw(same)));
     CATCH_CHECK(a != trainer::flatten(model.draw(other)));
     CATCH_CHECK(a != model.flat_mean());
+}
+
+CATCH_TEST_CASE("trainer: set_threads sets LibTorch's and OpenBLAS's thread counts") {
+    // The project's LibTorch calls OpenBLAS (TOOLCHAIN.md), whose own pool would
+    // otherwise keep one thread per core whatever LibTorch was told.
+    using GetThreads = int (*)();
+    const auto openblas_threads =
+        reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    CATCH_REQUIRE(openblas_threads != nullptr);
+    for (const int threads : {2, 1}) {
+        cs::trainer::set_threads(threads);
+        CATCH_CHECK(at::get_num_threads() == threads);
+        CATCH_CHECK(openblas_threads() == threads);
+    }
 }

@@ -351,7 +351,7 @@ ChainResult run_chain_inside(const ChainOptions& options, const format::Surrogat
                             " conditions");
     }
     if (options.threads > 0) {
-        at::set_num_threads(options.threads);
+        set_threads(options.threads);
     }
     const torch::Device device = chain_device(options.device);
 

@@ -1,10 +1,22 @@
 // Names of methods and schedules, and the option list recorded in provenance.
+#include <dlfcn.h>
+
 #include <sstream>
+
+#include <ATen/Parallel.h>
 
 #include "cs/trainer/options.hpp"
 #include "cs/trainer/trainer.hpp"
 
 namespace cs::trainer {
+
+void set_threads(int threads) {
+    at::set_num_threads(threads);
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+        set(threads);
+    }
+}
 
 Method parse_method(const std::string& name) {
     if (name == "cfm") {

@@ -233,7 +233,7 @@ TrainingResult run_training(const TrainingOptions& options, const PreparedData& 
                             const Callbacks& callbacks) {
     check_options(options, data);
     if (options.threads > 0) {
-        at::set_num_threads(options.threads);
+        set_threads(options.threads);
     }
     const torch::Device device = resolve_device(options.device);
     const bool variational = options.method == Method::variational;

@@ -44,7 +44,7 @@ struct TrainingOptions {
     double initial_rho = -6.0;
 
     std::string device = "auto";  // auto, cpu or cuda
-    int threads = 1;              // at::set_num_threads; 0 leaves LibTorch's default
+    int threads = 1;              // set_threads; 0 leaves LibTorch's default
 
     // Checkpoints every checkpoint_every optimizer steps and at the end of each
     // epoch, when a path is given; resume continues from that file if it exists.
@@ -59,6 +59,11 @@ Method parse_method(const std::string& name);
 Schedule parse_schedule(const std::string& name);
 std::string method_name(Method method);
 std::string schedule_name(Schedule schedule);
+
+// Sets the threads LibTorch's operations use and, where LibTorch calls OpenBLAS,
+// OpenBLAS's own: Debian's LibTorch does not pass its count on, and OpenBLAS would
+// otherwise start one thread per core (a "one-thread" chain then ran on two).
+void set_threads(int threads);
 
 // Every option as (name, value) text, in a fixed order: recorded in the provenance.
 std::vector<std::pair<std::string, std::string>> describe(const TrainingOptions& options);
