@@ -97,7 +97,9 @@ int main(int argc, char** argv) {
         });
 
         // the chain's loss: mean negative log-likelihood and its gradient, chunked
+        std::vector<double> gradient_seconds;  // wall seconds of every loss call, in order
         const cs::trainer::LossFunction loss = [&](const torch::Tensor& parameters) {
+            const auto called = std::chrono::steady_clock::now();
             const torch::Tensor point = parameters.detach().clone().requires_grad_(true);
             const cs::trainer::Weights weights =
                 cs::trainer::unflatten(architecture, kConditions, point);
@@ -112,6 +114,8 @@ int main(int argc, char** argv) {
                 negative.backward();
                 total += negative.item<double>();
             }
+            gradient_seconds.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - called).count());
             return cs::trainer::LossAndGradient{total, point.grad().detach()};
         };
 
@@ -119,7 +123,9 @@ int main(int argc, char** argv) {
         // so its second step is the one timed. With K steps per minibatch the chain
         // evaluates the start on each new batch, then reuses it: K steps from a state
         // whose loss is not known, divided by K.
-        auto steps = [&](bool fixed_batch, int count) {
+        // Each variant's timed steps also list their loss gradients' wall seconds, so
+        // that a step's time can be told apart from the gradients inside it.
+        auto steps = [&](const char* name, bool fixed_batch, int count) {
             return best_of(repeats, [&] {
                 cs::trainer::AdamMcmcOptions options;
                 options.fixed_batch = fixed_batch;
@@ -129,20 +135,28 @@ int main(int argc, char** argv) {
                 if (fixed_batch && count == 1) {
                     cs::trainer::adam_mcmc_step(state, loss, options, noise);
                 }
+                gradient_seconds.clear();
                 Timing timing = time_once([&] {
                     for (int k = 0; k < count; ++k) {
                         cs::trainer::adam_mcmc_step(state, loss, options, noise);
                     }
                 });
+                std::printf("#   %s: %zu gradients in %d steps (%.3f s wall), each", name,
+                            gradient_seconds.size(), count, timing.wall);
+                for (const double seconds : gradient_seconds) {
+                    std::printf(" %.3f", seconds);
+                }
+                std::printf(" s\n");
+                std::fflush(stdout);
                 timing.processor /= count;
                 timing.wall /= count;
                 return timing;
             });
         };
-        const Timing fixed = steps(true, 1);
-        const Timing minibatch = steps(false, 1);
-        const Timing two = steps(true, 2);
-        const Timing four = steps(true, 4);
+        const Timing fixed = steps("fixed batch", true, 1);
+        const Timing minibatch = steps("minibatch", false, 1);
+        const Timing two = steps("K = 2", true, 2);
+        const Timing four = steps("K = 4", true, 4);
         std::printf("%8lld %14.3f %14.3f %14.3f %14.3f %14.3f %8.2f %8.2f %8.2f %8.2f\n",
                     static_cast<long long>(batch), likelihood.processor, fixed.processor,
                     minibatch.processor, two.processor, four.processor,
