@@ -1,15 +1,13 @@
 // The reference velocity field written with LibTorch operations from the same flat
-// weights, timed on one CPU thread, for the runtime benchmark's comparison.
+// weights, evaluated on one CPU thread, for the runtime benchmark's comparison.
 #include <torch/torch.h>
 
 #include <dlfcn.h>
 
+#include <functional>
 #include <vector>
 
-#include "timing.hpp"
-
-double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows) {
-    torch::NoGradGuard no_grad;
+std::function<void()> torch_evaluation(const std::vector<float>& weights, long rows) {
     at::set_num_threads(1);
     // Debian's LibTorch does not pass its thread count to OpenBLAS, which would use
     // every core: set it directly where the symbol exists.
@@ -40,7 +38,8 @@ double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows
     const auto x = torch::randn({rows, 1});
     const auto t = torch::full({rows, 1}, 0.4);
     const auto k = torch::arange(1, 4, torch::kFloat32) * M_PI;
-    auto evaluate = [&] {
+    return [=] {
+        torch::NoGradGuard no_grad;
         const auto embedding = torch::cat({torch::cos(t * k), torch::sin(t * k)}, 1);
         auto state = x;
         for (int block = 0; block < 3; ++block) {
@@ -54,8 +53,5 @@ double torch_seconds_per_evaluation(const std::vector<float>& weights, long rows
             }
             state = h;
         }
-        return state;
     };
-
-    return cs::bench::seconds_per_call([&] { evaluate(); });
 }
