@@ -21,6 +21,23 @@ std::function<void()> torch_evaluation(const std::vector<float>& weights, long r
 
 using cs::bench::seconds_per_call;
 
+namespace {
+
+// Normal random conditions (one column per row) and states for `rows` rows.
+void random_rows(const cs::CounterRandom& random, long rows, Eigen::MatrixXf& conditions,
+                 Eigen::ArrayXd& x) {
+    conditions.resize(6, rows);
+    x.resize(rows);
+    for (long i = 0; i < rows; ++i) {
+        for (int c = 0; c < 6; ++c) {
+            conditions(c, i) = static_cast<float>(random.normal(static_cast<uint64_t>(i), c));
+        }
+        x(i) = random.normal(static_cast<uint64_t>(i), 7);
+    }
+}
+
+}  // namespace
+
 int main() {
     const auto file = cs::runtime::make_demonstration_surrogate(11, 2024);
     const cs::runtime::Ensemble portable(file);
@@ -34,14 +51,9 @@ int main() {
     double portable_at_1000 = 0.0;
     double fused_at_1000 = 0.0;
     for (long rows : {1000L, 100000L}) {
-        Eigen::MatrixXf conditions(6, rows);
-        Eigen::ArrayXd x(rows);
-        for (long i = 0; i < rows; ++i) {
-            for (int c = 0; c < 6; ++c) {
-                conditions(c, i) = static_cast<float>(random.normal(static_cast<uint64_t>(i), c));
-            }
-            x(i) = random.normal(static_cast<uint64_t>(i), 7);
-        }
+        Eigen::MatrixXf conditions;
+        Eigen::ArrayXd x;
+        random_rows(random, rows, conditions, x);
         for (const auto* ensemble : {&portable, &fused}) {
             const auto& field = ensemble->member(1);
             const auto conditioned = field.condition(conditions);
@@ -106,14 +118,9 @@ int main() {
     // and LibTorch's alone) gave ratios that varied by a third between runs.
     {
         constexpr long kRows = 1000;
-        Eigen::MatrixXf conditions(6, kRows);
-        Eigen::ArrayXd x(kRows);
-        for (long i = 0; i < kRows; ++i) {
-            for (int c = 0; c < 6; ++c) {
-                conditions(c, i) = static_cast<float>(random.normal(static_cast<uint64_t>(i), c));
-            }
-            x(i) = random.normal(static_cast<uint64_t>(i), 7);
-        }
+        Eigen::MatrixXf conditions;
+        Eigen::ArrayXd x;
+        random_rows(random, kRows, conditions, x);
         const Eigen::ArrayXd t = Eigen::ArrayXd::Constant(1, 0.4);
         const auto& plain_field = portable.member(1);
         const auto& fused_field = fused.member(1);
