@@ -254,9 +254,15 @@ function showCard(card) {
       `distance ${printed(card.support_threshold, 4)} or outside a condition's range`],
     ["file", `format ${card.format}, written by ${card.producer}`],
   ];
-  if (card.hyperparameters.length > 0) {
+  const oneLine = card.hyperparameters.filter((entry) => !entry.value.includes("\n"));
+  if (oneLine.length > 0) {
     rows.push(["hyperparameters",
-      card.hyperparameters.map((entry) => `${entry.key} = ${entry.value}`).join("; ")]);
+      oneLine.map((entry) => `${entry.key} = ${entry.value}`).join("; ")]);
+  }
+  // A value of several lines (the trainer's whole configuration) gets a row of its
+  // own, its lines separated as the one-line values are.
+  for (const entry of card.hyperparameters.filter((e) => e.value.includes("\n"))) {
+    rows.push([entry.key, entry.value.trim().split("\n").join("; ")]);
   }
   if (card.metrics.length > 0) {
     rows.push(["metrics",

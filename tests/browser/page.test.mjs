@@ -422,6 +422,12 @@ await test("a published surrogate opens, and its card links to its evaluation re
     window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 11, null,
     { timeout: 30000 });
   check(!(await page.isVisible("#demonstration")), "a trained surrogate is called a demonstration");
+  // The trainer's configuration (a value of several lines) has a row of its own.
+  const facts = await page.$$eval("#card-facts dt", (terms) =>
+    Object.fromEntries(terms.map((t) => [t.textContent, t.nextElementSibling.textContent])));
+  check((facts.config ?? "").includes("batch-size = 4096; checkpoint = "),
+    `the configuration's row reads: ${facts.config}`);
+  check(!facts.hyperparameters.includes("config ="), "the configuration is among the one-liners");
   const href = await page.getAttribute("#report-link", "href");
   check(href, "the card has no link to the evaluation report");
   const report = await page.request.get(new URL(href, options.url).toString());
