@@ -1,4 +1,5 @@
-// Names of methods and schedules, and the option list recorded in provenance.
+// Names of methods and schedules, the option list recorded in provenance, and the
+// thread settings.
 #include <dlfcn.h>
 
 #include <sstream>
