@@ -66,6 +66,50 @@ double interpolate_noise(const std::vector<double>& xs, const std::vector<double
     return zs[lower] + (zs[upper] - zs[lower]) * (x - xs[lower]) / span;
 }
 
+// The x in [low, high] where the increasing cdf reaches level, to 1e-12: regula falsi
+// with the Illinois modification (the end that stays twice in a row has its value
+// halved, so both ends close in), about ten evaluations where bisection took forty.
+// The members' quantiles at the level bracket the root; an end is returned as it is
+// when the level lies outside [cdf(low), cdf(high)].
+template <typename Cdf>
+double mixture_quantile(const Cdf& cdf, double level, double low, double high) {
+    double f_low = cdf(low) - level;
+    double f_high = cdf(high) - level;
+    if (f_low >= 0.0) {
+        return low;
+    }
+    if (f_high <= 0.0) {
+        return high;
+    }
+    int kept = 0;  // -1: low was kept last time, +1: high was
+    for (int iteration = 0; iteration < 100 && high - low > 1e-12; ++iteration) {
+        double x = (low * f_high - high * f_low) / (f_high - f_low);
+        if (!(x > low && x < high)) {
+            x = 0.5 * (low + high);
+        }
+        const double f = cdf(x) - level;
+        if (f == 0.0) {
+            return x;
+        }
+        if (f < 0.0) {
+            low = x;
+            f_low = f;
+            if (kept == 1) {
+                f_high *= 0.5;
+            }
+            kept = 1;
+        } else {
+            high = x;
+            f_high = f;
+            if (kept == -1) {
+                f_low *= 0.5;
+            }
+            kept = -1;
+        }
+    }
+    return 0.5 * (low + high);
+}
+
 // The Cholesky factor L of a small symmetric matrix (L L^T = a), written out rather
 // than Eigen's LLT, whose blocked algorithm brings matrix-product kernels into the
 // WebAssembly module for a 6 x 6 matrix. False unless a is positive definite.
@@ -625,7 +669,7 @@ std::vector<JetSummary> Ensemble::combine(const Eigen::MatrixXd& conditions,
             }
         }
 
-        // ensemble: band, mixture quantiles by bisection on the mean member CDF
+        // ensemble: band, mixture quantiles as roots of the mean member CDF
         const auto mixture_cdf = [&](double x) {
             double sum = 0.0;
             for (Eigen::Index m = 0; m < n_members_; ++m) {
@@ -646,13 +690,9 @@ std::vector<JetSummary> Ensemble::combine(const Eigen::MatrixXd& conditions,
             summary.quantile_upper.push_back(upper);
 
             const double level = query.quantile_levels[static_cast<size_t>(l)];
-            double low = logit(std::max(lower, 1e-300));
-            double high = logit(std::min(upper, 1.0 - 1e-16));
-            for (int iteration = 0; iteration < 60 && high - low > 1e-12; ++iteration) {
-                const double middle = 0.5 * (low + high);
-                (mixture_cdf(middle) < level ? low : high) = middle;
-            }
-            summary.quantiles.push_back(score(0.5 * (low + high)));
+            summary.quantiles.push_back(
+                score(mixture_quantile(mixture_cdf, level, logit(std::max(lower, 1e-300)),
+                                       logit(std::min(upper, 1.0 - 1e-16)))));
         }
 
         for (Eigen::Index k = 0; k < n_cuts; ++k) {
