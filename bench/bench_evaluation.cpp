@@ -9,8 +9,8 @@
 //   (default models/published/toy-variational.surrogate, 10 000 jets, every core,
 //   chunks of 20 jets, the file's step control)
 //
-// The chunk matters with batch step control: one step size serves the whole chunk
-// (50 quantiles of each jet in it), so the hardest row sets the steps of all.
+// Each jet's 50 quantiles take their own steps, so the chunk does not change the
+// answers; it sets how much work a thread takes at a time.
 #include <algorithm>
 #include <atomic>
 #include <chrono>

@@ -158,7 +158,18 @@ TEST_CASE("per-row times give the same velocities as a shared time") {
     Eigen::ArrayXd per_row;
     system.velocity(Eigen::ArrayXd::Constant(1, 0.6), x, nullptr, shared, nullptr);
     system.velocity(Eigen::ArrayXd::Constant(3, 0.6), x, nullptr, per_row, nullptr);
-    CHECK(((shared - per_row).abs() < 1e-6).all());
+    // The same bits: a step group solved among others is then the group solved alone.
+    CHECK((shared == per_row).all());
+    // Runs of equal times share their embedding; a row's velocity is its own still.
+    Eigen::ArrayXd times(3);
+    times << 0.6, 0.6, 0.25;
+    Eigen::ArrayXd mixed;
+    Eigen::ArrayXd last;
+    system.velocity(times, x, nullptr, mixed, nullptr);
+    const cs::runtime::RowIndex third = {2};
+    system.velocity(Eigen::ArrayXd::Constant(1, 0.25), x.tail(1), &third, last, nullptr);
+    CHECK((mixed.head(2) == shared.head(2)).all());
+    CHECK(mixed(2) == last(0));
 }
 
 TEST_CASE("exact quantiles agree with Monte Carlo within binomial error") {
@@ -304,17 +315,70 @@ TEST_CASE("bad conditions give an evaluation error naming the feature") {
 
 TEST_CASE("samples depend on the jet's index, not on the batch around it") {
     const Ensemble& ensemble = demo().ensemble();
-    auto options = ensemble.default_solver();
-    options.step_control = cs::runtime::StepControl::per_sample;
     Eigen::MatrixXd both(2, 6);
     both << as_row(kTopJet), as_row(kTopJet);
     both(0, 0) = 0.0;
-    const Eigen::MatrixXd pair = ensemble.sample(both, 16, 9, 100, options);
-    const Eigen::MatrixXd alone = ensemble.sample(both.bottomRows(1), 16, 9, 101, options);
-    // The draws are the same; the solves agree to the solver tolerance (float32 products
-    // of other batch sizes round differently, which can move a step-size decision).
-    CHECK(((pair.row(1) - alone.row(0)).array().abs() < 1e-4).all());
-    CHECK(((pair.row(1) - pair.row(0)).array().abs() > 1e-3).any());
+    for (const auto control :
+         {cs::runtime::StepControl::batch, cs::runtime::StepControl::per_sample}) {
+        auto options = ensemble.default_solver();
+        options.step_control = control;
+        const Eigen::MatrixXd pair = ensemble.sample(both, 16, 9, 100, options);
+        const Eigen::MatrixXd alone = ensemble.sample(both.bottomRows(1), 16, 9, 101, options);
+        // The same draws and, each jet's rows solved as a step group of their own, the
+        // same bits.
+        CHECK(pair.row(1) == alone.row(0));
+        CHECK(((pair.row(1) - pair.row(0)).array().abs() > 1e-3).any());
+    }
+}
+
+TEST_CASE("a jet's answer does not depend on the other jets of the call") {
+    const Ensemble& ensemble = demo().ensemble();
+    const auto options = ensemble.default_solver();
+    Eigen::MatrixXd jets(3, 6);
+    jets << as_row(kTopJet), as_row(kTopJet), as_row(kTopJet);
+    jets(1, 0) = 0.0;
+    jets(2, 1) = 2500.0;  // out of support
+    cs::QueryOptions query;
+    query.quantile_levels = {0.02, 0.5, 0.9};
+    query.cuts = {0.3, 0.5};
+    query.moment_points = 8;
+    Eigen::MatrixXd scores(3, 3);
+    scores << 0.2, 0.6, 1.0, 0.05, 0.5, 0.95, 0.3, 0.99, 0.0;  // the last column for the CDF only
+
+    const auto together = ensemble.summarize(jets, query, options);
+    const auto cdf = ensemble.cdf(jets, scores, options);
+    const auto density = ensemble.log_density(jets, scores.leftCols(2), options);
+    for (Eigen::Index j = 0; j < jets.rows(); ++j) {
+        const Eigen::MatrixXd jet = jets.row(j);
+        const auto alone = ensemble.summarize(jet, query, options)[0];
+        const auto& a = together[static_cast<size_t>(j)];
+        CHECK(a.member_quantiles == alone.member_quantiles);
+        CHECK(a.quantiles == alone.quantiles);
+        CHECK(a.member_tag_probability == alone.member_tag_probability);
+        CHECK(a.mean_score == alone.mean_score);
+        CHECK(a.same_noise_spread == alone.same_noise_spread);
+        const auto own_cdf = ensemble.cdf(jet, scores.row(j), options);
+        const auto own_density = ensemble.log_density(jet, scores.row(j).head(2), options);
+        for (Eigen::Index m = 0; m < ensemble.n_members(); ++m) {
+            CHECK(cdf[static_cast<size_t>(m)].row(j) == own_cdf[static_cast<size_t>(m)]);
+            CHECK(density[static_cast<size_t>(m)].row(j) == own_density[static_cast<size_t>(m)]);
+        }
+    }
+
+    // The jets need different steps: solved as one step group, as the reference's
+    // controller does for a batch, their quantiles move within the tolerance.
+    Eigen::ArrayXd noise(9);
+    for (Eigen::Index k = 0; k < 9; ++k) {
+        noise(k) = cs::normal_quantile(query.quantile_levels[static_cast<size_t>(k % 3)]);
+    }
+    Eigen::MatrixXf repeated(6, 9);
+    for (Eigen::Index k = 0; k < 9; ++k) {
+        repeated.col(k) = ensemble.normalize(jets.row(k / 3)).col(0);
+    }
+    const Eigen::ArrayXd grouped = ensemble.transform(0, repeated, noise, options, {3, 3, 3});
+    const Eigen::ArrayXd shared = ensemble.transform(0, repeated, noise, options);
+    CHECK((grouped != shared).any());
+    CHECK(((grouped - shared).abs() < 1e-3).all());
 }
 
 TEST_CASE("the CDF is the inverse of the quantile function") {

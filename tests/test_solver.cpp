@@ -14,6 +14,7 @@ using cs::runtime::Method;
 using cs::runtime::RowIndex;
 using cs::runtime::SolverOptions;
 using cs::runtime::StepControl;
+using cs::runtime::StepGroups;
 
 namespace {
 
@@ -187,6 +188,68 @@ TEST_CASE("per-sample step control lets easy rows finish early") {
     CHECK(per_sample.statistics.evaluations < batch.statistics.evaluations);
     CHECK(per_sample.x(0) == Approx(1.0).margin(1e-12));
     CHECK(per_sample.x(1) == Approx(std::exp(8.0)).epsilon(1e-4));
+}
+
+TEST_CASE("step groups step on their own and get the bits they would get alone") {
+    Eigen::ArrayXd rates(5);
+    rates << 0.0, 8.0, -3.0, 2.0, 0.5;
+    Eigen::ArrayXd x0(5);
+    x0 << 1.0, 0.5, 2.0, -1.0, 0.25;
+    const StepGroups groups = {2, 1, 2};
+    const auto options = options_for(Method::dopri5);
+    for (const double t0 : {0.0, 1.0}) {
+        const double t1 = 1.0 - t0;
+        const auto grouped = solve(linear_field(rates), x0, t0, t1, options, true, groups);
+        Eigen::Index first = 0;
+        for (const Eigen::Index count : groups) {
+            const Eigen::ArrayXd own_rates = rates.segment(first, count);
+            const auto alone =
+                solve(linear_field(own_rates), x0.segment(first, count), t0, t1, options, true);
+            CHECK((grouped.x.segment(first, count) == alone.x).all());
+            CHECK((grouped.log_det.segment(first, count) == alone.log_det).all());
+            first += count;
+        }
+        // One group for all: the hardest row (rate 8) sets every row's steps, so the
+        // easy rows differ within the tolerance and cost more evaluations.
+        const auto together = solve(linear_field(rates), x0, t0, t1, options, true);
+        CHECK((together.x != grouped.x).any());
+        CHECK(((together.x - grouped.x).abs() <= 1e-4 * grouped.x.abs() + 1e-6).all());
+        CHECK(grouped.statistics.evaluations < together.statistics.evaluations);
+    }
+}
+
+TEST_CASE("groups of one row are per-sample step control, one group of all the batch") {
+    Eigen::ArrayXd rates(3);
+    rates << 1.0, -2.0, 4.0;
+    const Eigen::ArrayXd x0 = Eigen::ArrayXd::Ones(3);
+    const auto batch = options_for(Method::dopri5, StepControl::batch);
+    const auto per_sample = solve(linear_field(rates), x0, 0.0, 1.0,
+                                  options_for(Method::dopri5, StepControl::per_sample), true);
+    const auto ones = solve(linear_field(rates), x0, 0.0, 1.0, batch, true, StepGroups{1, 1, 1});
+    CHECK((per_sample.x == ones.x).all());
+    CHECK((per_sample.log_det == ones.log_det).all());
+    CHECK(per_sample.statistics.evaluations == ones.statistics.evaluations);
+    const auto whole = solve(linear_field(rates), x0, 0.0, 1.0, batch, true, StepGroups{3});
+    const auto plain = solve(linear_field(rates), x0, 0.0, 1.0, batch, true);
+    CHECK((whole.x == plain.x).all());
+    CHECK(whole.statistics.accepted == plain.statistics.accepted);
+}
+
+TEST_CASE("step groups that do not cover the rows are refused") {
+    Eigen::ArrayXd rates(3);
+    rates << 1.0, -2.0, 4.0;
+    const auto options = options_for(Method::dopri5);
+    CHECK_THROWS_TYPED(solve(linear_field(rates), Eigen::ArrayXd::Ones(3), 0.0, 1.0, options, false,
+                             StepGroups{1, 1}),
+                       cs::EvaluationError,
+                       Catch::Matchers::Contains("step groups of 2 rows in all for 3 rows"));
+    CHECK_THROWS_TYPED(solve(linear_field(rates), Eigen::ArrayXd::Ones(3), 0.0, 1.0, options, false,
+                             StepGroups{4, -1}),
+                       cs::EvaluationError, Catch::Matchers::Contains("a step group of -1 rows"));
+    // A group without rows is allowed (a jet with nothing to solve).
+    const auto result = solve(linear_field(rates), Eigen::ArrayXd::Ones(3), 0.0, 1.0, options,
+                              false, StepGroups{1, 0, 2});
+    CHECK(result.x(0) == Approx(std::exp(1.0)).epsilon(1e-4));
 }
 
 TEST_CASE("the step cap ends a stiff solve with a clear error") {

@@ -18,9 +18,9 @@ import { DensityPlot } from "./plot.js";
 const LEVELS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
 const TABLE_LEVELS = [0.01, 0.05, 0.16, 0.5, 0.84, 0.95, 0.99];
 const BATCH_LEVELS = [0.05, 0.16, 0.5, 0.84, 0.95];
-// Jets per worker call in batch mode. The solver takes one step size for all jets
-// of a call, set by the hardest one, so small calls are faster per jet; they also
-// keep the progress steady and a cancel quick.
+// Jets per worker call in batch mode: small calls keep the progress steady and a
+// cancel quick. Each jet's rows take their own solver steps, so the answers do not
+// depend on how the jets are cut into calls.
 const BATCH_CHUNK = 5;
 const SHOWN_BATCH_ROWS = 100;
 

@@ -16,6 +16,11 @@
 namespace cs::runtime {
 namespace {
 
+// A step group for each jet's `per_jet` consecutive rows.
+StepGroups per_jet_groups(Eigen::Index jets, Eigen::Index per_jet) {
+    return StepGroups(static_cast<size_t>(jets), per_jet);
+}
+
 constexpr double kPi = 3.14159265358979323846;
 
 constexpr uint32_t kNoiseStream = 1;
@@ -244,17 +249,17 @@ double Ensemble::score(double x) const {
 }
 
 Eigen::ArrayXd Ensemble::transform(Eigen::Index m, const Eigen::MatrixXf& normalized,
-                                   const Eigen::ArrayXd& noise,
-                                   const SolverOptions& options) const {
+                                   const Eigen::ArrayXd& noise, const SolverOptions& options,
+                                   const StepGroups& groups) const {
     const FieldSystem system(member(m), normalized);
-    return solve(system, noise, 1.0, 0.0, options).x;
+    return solve(system, noise, 1.0, 0.0, options, false, groups).x;
 }
 
 Eigen::ArrayXd Ensemble::inverse(Eigen::Index m, const Eigen::MatrixXf& normalized,
                                  const Eigen::ArrayXd& x, const SolverOptions& options,
-                                 Eigen::ArrayXd* log_det) const {
+                                 Eigen::ArrayXd* log_det, const StepGroups& groups) const {
     const FieldSystem system(member(m), normalized);
-    SolveResult result = solve(system, x, 0.0, 1.0, options, log_det != nullptr);
+    SolveResult result = solve(system, x, 0.0, 1.0, options, log_det != nullptr, groups);
     if (log_det) {
         *log_det = std::move(result.log_det);
     }
@@ -292,7 +297,8 @@ std::vector<Eigen::MatrixXd> Ensemble::quantiles(const Eigen::MatrixXd& conditio
 
     std::vector<Eigen::MatrixXd> result;
     for (Eigen::Index m = first; m < first + n; ++m) {
-        const Eigen::ArrayXd x = transform(m, repeated, all_noise, options);
+        const Eigen::ArrayXd x =
+            transform(m, repeated, all_noise, options, per_jet_groups(conditions.rows(), n_levels));
         Eigen::MatrixXd scores(conditions.rows(), n_levels);
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
             for (Eigen::Index l = 0; l < n_levels; ++l) {
@@ -321,7 +327,8 @@ std::vector<Eigen::MatrixXd> Ensemble::tag_probability(const Eigen::MatrixXd& co
 
     std::vector<Eigen::MatrixXd> result;
     for (Eigen::Index m = first; m < first + n; ++m) {
-        const Eigen::ArrayXd z = inverse(m, repeated, all_x, options);
+        const Eigen::ArrayXd z = inverse(m, repeated, all_x, options, nullptr,
+                                         per_jet_groups(conditions.rows(), n_cuts));
         Eigen::MatrixXd probability(conditions.rows(), n_cuts);
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
             for (Eigen::Index k = 0; k < n_cuts; ++k) {
@@ -354,7 +361,8 @@ std::vector<Eigen::MatrixXd> Ensemble::log_density(const Eigen::MatrixXd& condit
     std::vector<Eigen::MatrixXd> result;
     for (Eigen::Index m = 0; m < n_members(); ++m) {
         Eigen::ArrayXd log_det;
-        const Eigen::ArrayXd z = inverse(m, repeated, x, options, &log_det);
+        const Eigen::ArrayXd z =
+            inverse(m, repeated, x, options, &log_det, per_jet_groups(conditions.rows(), per_jet));
         Eigen::MatrixXd density(conditions.rows(), per_jet);
         for (Eigen::Index j = 0; j < conditions.rows(); ++j) {
             for (Eigen::Index k = 0; k < per_jet; ++k) {
@@ -393,10 +401,12 @@ std::vector<Eigen::MatrixXd> Ensemble::cdf(const Eigen::MatrixXd& conditions,
     }
     Eigen::MatrixXf columns(normalized.rows(), static_cast<Eigen::Index>(solved.size()));
     Eigen::ArrayXd x(static_cast<Eigen::Index>(solved.size()));
+    StepGroups groups(static_cast<size_t>(conditions.rows()), 0);  // each jet's solved rows
     for (size_t i = 0; i < solved.size(); ++i) {
         const Eigen::Index row = solved[i];
         columns.col(static_cast<Eigen::Index>(i)) = normalized.col(row / per_jet);
         x(static_cast<Eigen::Index>(i)) = logit(scores(row / per_jet, row % per_jet));
+        ++groups[static_cast<size_t>(row / per_jet)];
     }
 
     std::vector<Eigen::MatrixXd> result;
@@ -404,7 +414,7 @@ std::vector<Eigen::MatrixXd> Ensemble::cdf(const Eigen::MatrixXd& conditions,
         Eigen::MatrixXd probability =
             (scores.array() >= 1.0).cast<double>().matrix();  // 0 below, 1 at the top end
         if (!solved.empty()) {
-            const Eigen::ArrayXd z = inverse(m, columns, x, options);
+            const Eigen::ArrayXd z = inverse(m, columns, x, options, nullptr, groups);
             for (size_t i = 0; i < solved.size(); ++i) {
                 const Eigen::Index row = solved[i];
                 probability(row / per_jet, row % per_jet) =
@@ -453,12 +463,17 @@ Eigen::MatrixXd Ensemble::sample(
         const auto n = static_cast<Eigen::Index>(draws.size());
         Eigen::MatrixXf columns(normalized.rows(), n);
         Eigen::ArrayXd noise(n);
+        StepGroups groups;  // the member's draws of each jet, which come jet by jet
         for (Eigen::Index i = 0; i < n; ++i) {
             const auto [jet, k] = draws[static_cast<size_t>(i)];
             columns.col(i) = normalized.col(jet);
             noise(i) = noise_random.normal(first_jet + static_cast<uint64_t>(jet), k);
+            if (i == 0 || draws[static_cast<size_t>(i - 1)].first != jet) {
+                groups.push_back(0);
+            }
+            ++groups.back();
         }
-        const Eigen::ArrayXd x = transform(m, columns, noise, options);
+        const Eigen::ArrayXd x = transform(m, columns, noise, options, groups);
         for (Eigen::Index i = 0; i < n; ++i) {
             const auto [jet, k] = draws[static_cast<size_t>(i)];
             scores(jet, k) = score(x(i));

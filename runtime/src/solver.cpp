@@ -181,138 +181,178 @@ double step_factor(double error) {
                       " (step " + number_text(h) + "); raise max_steps or loosen atol/rtol");
 }
 
-SolveResult solve_dopri_batch(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0,
-                              double t1, const SolverOptions& options, bool with_log_det) {
-    using DP = DormandPrince;
-    State state{x0, with_log_det ? Eigen::ArrayXd::Zero(x0.size()).eval() : Eigen::ArrayXd()};
-    SolveStatistics statistics;
-    Derivative k[DP::kStages];
-    State result;
-    Eigen::ArrayXd error;
-    Eigen::ArrayXd time(1);
-    Eigen::ArrayXd step(1);
-
-    double t = t0;
-    double h = t1 - t0;
-    const double direction = h >= 0.0 ? 1.0 : -1.0;
-    time(0) = t;
-    evaluate(system, time, state, nullptr, with_log_det, k[0], statistics);
-
-    while (direction * (t1 - t) > 0.0) {
-        if (statistics.accepted + statistics.rejected >= options.max_steps) {
-            step_cap(options.max_steps, t, t1, h);
-        }
-        if (direction * (t + h - t1) > 0.0) {
-            h = t1 - t;
-        }
-        if (t + h == t) {
-            throw SolverError("solver: step size underflow at t = " + std::to_string(t));
-        }
-        time(0) = t;
-        step(0) = h;
-        dopri_step(system, time, step, state, nullptr, with_log_det, options, k, result, error,
-                   statistics);
-        const double norm = error.size() > 0 ? error.maxCoeff() : 0.0;
-        if (!std::isfinite(norm)) {
-            throw SolverError("solver: non-finite error estimate at t = " + std::to_string(t));
-        }
-        if (norm <= 1.0) {
-            const bool last = direction * (t + h - t1) >= 0.0;
-            t = last ? t1 : t + h;
-            state = result;
-            k[0] = k[DP::kStages - 1];
-            ++statistics.accepted;
-        } else {
-            ++statistics.rejected;
-        }
-        h *= step_factor(norm);
+[[noreturn]] void non_finite_error(double t, bool grouped, Eigen::Index first, Eigen::Index last) {
+    std::string message = "solver: non-finite error estimate at t = " + number_text(t);
+    if (grouped) {
+        message += " in rows " + std::to_string(first) + " to " + std::to_string(last);
     }
-    return {state.x, state.log_det, statistics};
+    throw SolverError(message);
 }
 
-// Per-sample control: each row keeps its own time and step; finished rows leave the
-// active set, so the batch shrinks as rows reach t1.
-SolveResult solve_dopri_per_sample(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0,
-                                   double t1, const SolverOptions& options, bool with_log_det) {
+[[noreturn]] void underflow_error(double t) {
+    throw SolverError("solver: step size underflow at t = " + number_text(t));
+}
+
+// The first row of every step group, then the number of rows.
+std::vector<Eigen::Index> group_begins(const StepGroups& groups, Eigen::Index rows,
+                                       StepControl control) {
+    std::vector<Eigen::Index> begin{0};
+    if (control == StepControl::per_sample) {
+        for (Eigen::Index row = 1; row <= rows; ++row) {
+            begin.push_back(row);
+        }
+        return begin;
+    }
+    if (groups.empty()) {
+        begin.push_back(rows);
+        return begin;
+    }
+    for (const Eigen::Index count : groups) {
+        if (count < 0) {
+            throw EvaluationError("solver: a step group of " + std::to_string(count) + " rows");
+        }
+        begin.push_back(begin.back() + count);
+    }
+    if (begin.back() != rows) {
+        throw EvaluationError("solver: step groups of " + std::to_string(begin.back()) +
+                              " rows in all for " + std::to_string(rows) + " rows");
+    }
+    return begin;
+}
+
+// to = from(rows), and count entries of `from` from `at` on back into `to` at `row`.
+// Plain loops: the arrays are short next to a field evaluation, and Eigen's indexed
+// and block assignments, inlined at every use, made the WebAssembly module 6 KB larger.
+void gather(const Eigen::ArrayXd& from, const RowIndex& rows, Eigen::ArrayXd& to) {
+    to.resize(static_cast<Eigen::Index>(rows.size()));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        to(static_cast<Eigen::Index>(i)) = from(rows[i]);
+    }
+}
+
+void put_back(const Eigen::ArrayXd& from, Eigen::Index at, Eigen::Index count, Eigen::ArrayXd& to,
+              Eigen::Index row) {
+    std::copy_n(from.data() + at, count, to.data() + row);
+}
+
+// Dormand-Prince with the reference's controller for groups of consecutive rows: the
+// rows of a group share a time and a step, set by their largest scaled error, and a
+// group that reaches t1 leaves the batch. What the other groups do changes nothing in
+// a group's arithmetic, so each gets the bits it would get solved alone. The
+// reference's batch control is the case of one group, per-sample control that of
+// groups of one row. `begin` holds the first row of every group and, last, the number
+// of rows.
+SolveResult solve_dopri(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0, double t1,
+                        const SolverOptions& options, bool with_log_det,
+                        const std::vector<Eigen::Index>& begin) {
     using DP = DormandPrince;
     const Eigen::Index n = x0.size();
+    const size_t n_groups = begin.size() - 1;
     State state{x0, with_log_det ? Eigen::ArrayXd::Zero(n).eval() : Eigen::ArrayXd()};
     SolveStatistics statistics;
-    Eigen::ArrayXd t = Eigen::ArrayXd::Constant(n, t0);
-    Eigen::ArrayXd h = Eigen::ArrayXd::Constant(n, t1 - t0);
-    std::vector<uint32_t> attempts(static_cast<size_t>(n), 0);
+    std::vector<double> t(n_groups, t0);
+    std::vector<double> h(n_groups, t1 - t0);  // the whole interval first
+    std::vector<uint32_t> attempts(n_groups, 0);
     const double direction = t1 >= t0 ? 1.0 : -1.0;
 
     // The first stage for all rows; later ones come from the last stage (FSAL).
     Derivative first;
-    {
-        Eigen::ArrayXd time(1);
-        time(0) = t0;
-        evaluate(system, time, state, nullptr, with_log_det, first, statistics);
-    }
+    Eigen::ArrayXd time(1);
+    time(0) = t0;
+    evaluate(system, time, state, nullptr, with_log_det, first, statistics);
 
-    RowIndex active;
-    for (Eigen::Index i = 0; i < n; ++i) {
-        if (t0 != t1) {
-            active.push_back(i);
+    std::vector<size_t> active;  // groups, in order
+    for (size_t g = 0; g < n_groups; ++g) {
+        if (t0 != t1 && begin[g + 1] > begin[g]) {
+            active.push_back(g);
         }
     }
+    auto rows_of = [&](size_t g) { return begin[g + 1] - begin[g]; };
 
     Derivative k[DP::kStages];
     State local;
     State result;
     Eigen::ArrayXd error;
+    Eigen::ArrayXd step;
+    RowIndex rows;
+    std::vector<double> group_step;
     while (!active.empty()) {
-        const auto m = static_cast<Eigen::Index>(active.size());
-        Eigen::ArrayXd local_t = t(active);
-        Eigen::ArrayXd local_h = h(active);
-        for (Eigen::Index i = 0; i < m; ++i) {
-            if (direction * (local_t(i) + local_h(i) - t1) > 0.0) {
-                local_h(i) = t1 - local_t(i);
+        // Each group's step, cut at t1.
+        group_step.clear();
+        for (const size_t g : active) {
+            if (attempts[g] >= options.max_steps) {
+                step_cap(options.max_steps, t[g], t1, h[g]);
+            }
+            const double hg = direction * (t[g] + h[g] - t1) > 0.0 ? t1 - t[g] : h[g];
+            if (t[g] + hg == t[g]) {
+                underflow_error(t[g]);
+            }
+            group_step.push_back(hg);
+        }
+
+        // The active rows, with one time and step for all when one group is left.
+        const bool all_rows = active.size() == n_groups;
+        rows.clear();
+        for (const size_t g : active) {
+            for (Eigen::Index row = begin[g]; row < begin[g + 1]; ++row) {
+                rows.push_back(row);
             }
         }
-        local.x = state.x(active);
-        k[0].v = first.v(active);
+        gather(state.x, rows, local.x);
+        gather(first.v, rows, k[0].v);
         if (with_log_det) {
-            local.log_det = state.log_det(active);
-            k[0].dv_dx = first.dv_dx(active);
+            gather(state.log_det, rows, local.log_det);
+            gather(first.dv_dx, rows, k[0].dv_dx);
+        }
+        if (active.size() == 1) {
+            time.resize(1);
+            step.resize(1);
+            time(0) = t[active[0]];
+            step(0) = group_step[0];
+        } else {
+            time.resize(local.x.size());
+            step.resize(local.x.size());
+            Eigen::Index at = 0;
+            for (size_t i = 0; i < active.size(); ++i) {
+                const Eigen::Index count = rows_of(active[i]);
+                std::fill_n(time.data() + at, count, t[active[i]]);
+                std::fill_n(step.data() + at, count, group_step[i]);
+                at += count;
+            }
         }
 
-        dopri_step(system, local_t, local_h, local, &active, with_log_det, options, k, result,
-                   error, statistics);
+        dopri_step(system, time, step, local, all_rows ? nullptr : &rows, with_log_det, options, k,
+                   result, error, statistics);
 
-        RowIndex still_active;
-        for (Eigen::Index i = 0; i < m; ++i) {
-            const Eigen::Index row = active[static_cast<size_t>(i)];
-            const double norm = error(i);
+        std::vector<size_t> still_active;
+        Eigen::Index at = 0;  // the group's first row among the active rows
+        for (size_t i = 0; i < active.size(); ++i) {
+            const size_t g = active[i];
+            const Eigen::Index count = rows_of(g);
+            const double norm = *std::max_element(error.data() + at, error.data() + at + count);
             if (!std::isfinite(norm)) {
-                throw SolverError("solver: non-finite error estimate in row " +
-                                  std::to_string(row));
+                non_finite_error(t[g], n_groups > 1, begin[g], begin[g + 1] - 1);
             }
-            if (++attempts[static_cast<size_t>(row)] > options.max_steps) {
-                step_cap(options.max_steps, local_t(i), t1, local_h(i));
-            }
+            ++attempts[g];
             bool done = false;
             if (norm <= 1.0) {
-                done = direction * (local_t(i) + local_h(i) - t1) >= 0.0;
-                t(row) = done ? t1 : local_t(i) + local_h(i);
-                state.x(row) = result.x(i);
-                first.v(row) = k[DP::kStages - 1].v(i);
+                done = direction * (t[g] + group_step[i] - t1) >= 0.0;
+                t[g] = done ? t1 : t[g] + group_step[i];
+                put_back(result.x, at, count, state.x, begin[g]);
+                put_back(k[DP::kStages - 1].v, at, count, first.v, begin[g]);
                 if (with_log_det) {
-                    state.log_det(row) = result.log_det(i);
-                    first.dv_dx(row) = k[DP::kStages - 1].dv_dx(i);
+                    put_back(result.log_det, at, count, state.log_det, begin[g]);
+                    put_back(k[DP::kStages - 1].dv_dx, at, count, first.dv_dx, begin[g]);
                 }
                 ++statistics.accepted;
             } else {
                 ++statistics.rejected;
             }
-            h(row) = local_h(i) * step_factor(norm);
+            h[g] = group_step[i] * step_factor(norm);
             if (!done) {
-                if (t(row) + h(row) == t(row)) {
-                    throw SolverError("solver: step size underflow in row " + std::to_string(row));
-                }
-                still_active.push_back(row);
+                still_active.push_back(g);
             }
+            at += count;
         }
         active.swap(still_active);
     }
@@ -322,11 +362,12 @@ SolveResult solve_dopri_per_sample(const OdeSystem& system, const Eigen::ArrayXd
 }  // namespace
 
 SolveResult solve(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0, double t1,
-                  const SolverOptions& options, bool with_log_det) {
+                  const SolverOptions& options, bool with_log_det, const StepGroups& groups) {
     if (x0.size() != system.rows()) {
         throw EvaluationError("solver: " + std::to_string(x0.size()) + " initial states for " +
                               std::to_string(system.rows()) + " rows");
     }
+    const std::vector<Eigen::Index> begin = group_begins(groups, x0.size(), options.step_control);
     check_finite(x0, t0, "initial state");
     if (x0.size() == 0) {
         return {x0, with_log_det ? Eigen::ArrayXd(0) : Eigen::ArrayXd(), {}};
@@ -340,10 +381,7 @@ SolveResult solve(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0, 
     if (!(options.atol > 0.0) || !(options.rtol >= 0.0)) {
         throw SolverError("solver: atol must be positive and rtol non-negative");
     }
-    if (options.step_control == StepControl::per_sample) {
-        return solve_dopri_per_sample(system, x0, t0, t1, options, with_log_det);
-    }
-    return solve_dopri_batch(system, x0, t0, t1, options, with_log_det);
+    return solve_dopri(system, x0, t0, t1, options, with_log_det, begin);
 }
 
 }  // namespace cs::runtime

@@ -556,8 +556,20 @@ void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eige
         work.values[0](0, j) = static_cast<float>(x(first + j));
         work.tangents[0](0, j) = 1.0f;
     }
+    // Per-row times come in runs of equal times (the rows of a step group): each run's
+    // embedding and time shares are computed once.
     if (!shared_time) {
-        embed(frequencies_, t.data() + first, count, work.embedding);
+        work.distinct_times.clear();
+        work.time_columns.resize(static_cast<size_t>(count));
+        for (Eigen::Index j = 0; j < count; ++j) {
+            if (j == 0 || t(first + j) != t(first + j - 1)) {
+                work.distinct_times.push_back(t(first + j));
+            }
+            work.time_columns[static_cast<size_t>(j)] =
+                static_cast<Eigen::Index>(work.distinct_times.size()) - 1;
+        }
+        embed(frequencies_, work.distinct_times.data(),
+              static_cast<Eigen::Index>(work.distinct_times.size()), work.embedding);
     }
 
     int current = 0;
@@ -584,7 +596,8 @@ void VelocityField::run_panel(Eigen::Index first, Eigen::Index count, const Eige
                 const Eigen::MatrixXf& weight = block_starts_[b].time_weight;
                 work.time_terms = ordered_product(weight, work.embedding);
                 for (Eigen::Index j = 0; j < count; ++j) {
-                    work.times[static_cast<size_t>(j)] = work.time_terms.col(j).data();
+                    work.times[static_cast<size_t>(j)] =
+                        work.time_terms.col(work.time_columns[static_cast<size_t>(j)]).data();
                 }
             }
             panel.offsets = work.offsets.data();

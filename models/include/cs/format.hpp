@@ -86,7 +86,7 @@ struct Support {
 
 struct Solver {
     std::string method = "dopri5";       // "dopri5" or "rk4"
-    std::string step_control = "batch";  // "batch" (one step size) or "per-sample"
+    std::string step_control = "batch";  // "batch" (one step size per jet) or "per-sample"
     double atol = 1e-6;
     double rtol = 1e-5;
     uint32_t max_steps = 10000;

@@ -34,12 +34,16 @@ class Ensemble {
     double score(double logit) const;
 
     // Noise z to the flow's x at t = 0 (one z per row of `normalized`'s columns).
+    // `groups`: the rows that share their steps under batch step control (solve()).
+    // The answers below give each jet's rows a group of their own, so that a jet's
+    // answer does not depend on the other jets of the call.
     Eigen::ArrayXd transform(Eigen::Index m, const Eigen::MatrixXf& normalized,
-                             const Eigen::ArrayXd& noise, const SolverOptions& options) const;
+                             const Eigen::ArrayXd& noise, const SolverOptions& options,
+                             const StepGroups& groups = {}) const;
     // x at t = 0 to noise z; with `log_det`, also the integral of dv/dx.
     Eigen::ArrayXd inverse(Eigen::Index m, const Eigen::MatrixXf& normalized,
                            const Eigen::ArrayXd& x, const SolverOptions& options,
-                           Eigen::ArrayXd* log_det = nullptr) const;
+                           Eigen::ArrayXd* log_det = nullptr, const StepGroups& groups = {}) const;
 
     // [member](jet, level): exact score quantiles, for the members [first_member,
     // first_member + count) (a negative count: to the last member).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 #include "cs/runtime/eigen.hpp"
 
 #include "cs/runtime/velocity_field.hpp"
@@ -13,9 +14,15 @@ namespace cs::runtime {
 
 enum class Method { rk4, dopri5 };
 
-// batch: one step size for all rows, set by the largest error (the reference's
+// batch: one step size for a batch of rows, set by its largest error (the reference's
 // controller); per_sample: every row has its own step size and stops on its own.
 enum class StepControl { batch, per_sample };
+
+// Under batch step control, the rows that share their steps: consecutive runs of rows,
+// given by their lengths, which add up to the number of rows (the ensemble gives each
+// jet's rows a group of their own). Each group steps and stops on its own and gets the
+// bits it would get solved alone. Empty: all rows are one group.
+using StepGroups = std::vector<Eigen::Index>;
 
 struct SolverOptions {
     Method method = Method::dopri5;
@@ -90,9 +97,11 @@ struct SolveResult {
 };
 
 // Integrates dx/dt = v from t0 to t1 (either direction) for every row of x0.
-// Throws SolverError when the step cap is reached or a value becomes non-finite.
+// Throws SolverError when the step cap is reached or a value becomes non-finite, and
+// EvaluationError when `groups` does not cover the rows.
 SolveResult solve(const OdeSystem& system, const Eigen::ArrayXd& x0, double t0, double t1,
-                  const SolverOptions& options, bool with_log_det = false);
+                  const SolverOptions& options, bool with_log_det = false,
+                  const StepGroups& groups = {});
 
 // The Dormand-Prince 5(4) tableau (Dormand and Prince 1980), exposed for its tests.
 struct DormandPrince {

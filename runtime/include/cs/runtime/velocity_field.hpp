@@ -47,9 +47,11 @@ class VelocityField {
     struct Workspace {
         Eigen::MatrixXf values[2];    // a panel's activations, one column per row
         Eigen::MatrixXf tangents[2];  // their derivatives with respect to x
-        Eigen::MatrixXf embedding;    // per-row times: the panel's time embedding
-        Eigen::MatrixXf time_terms;   // per-row times: a block's time share
-        Eigen::MatrixXf shared_time;  // shared time: every block's time share (columns)
+        Eigen::MatrixXf embedding;    // per-row times: the panel's distinct times embedded
+        Eigen::MatrixXf time_terms;   // per-row times: a block's time share per distinct time
+        std::vector<double> distinct_times;      // per-row times: each run of equal times once
+        std::vector<Eigen::Index> time_columns;  // per-row times: each row's distinct time
+        Eigen::MatrixXf shared_time;             // shared time: every block's time share (columns)
         std::vector<const float*> offsets;
         std::vector<const float*> times;
     };
