@@ -181,18 +181,6 @@ double step_factor(double error) {
                       " (step " + number_text(h) + "); raise max_steps or loosen atol/rtol");
 }
 
-[[noreturn]] void non_finite_error(double t, bool grouped, Eigen::Index first, Eigen::Index last) {
-    std::string message = "solver: non-finite error estimate at t = " + number_text(t);
-    if (grouped) {
-        message += " in rows " + std::to_string(first) + " to " + std::to_string(last);
-    }
-    throw SolverError(message);
-}
-
-[[noreturn]] void underflow_error(double t) {
-    throw SolverError("solver: step size underflow at t = " + number_text(t));
-}
-
 // The first row of every step group, then the number of rows.
 std::vector<Eigen::Index> group_begins(const StepGroups& groups, Eigen::Index rows,
                                        StepControl control) {
@@ -285,7 +273,7 @@ SolveResult solve_dopri(const OdeSystem& system, const Eigen::ArrayXd& x0, doubl
             }
             const double hg = direction * (t[g] + h[g] - t1) > 0.0 ? t1 - t[g] : h[g];
             if (t[g] + hg == t[g]) {
-                underflow_error(t[g]);
+                throw SolverError("solver: step size underflow at t = " + number_text(t[g]));
             }
             group_step.push_back(hg);
         }
@@ -331,7 +319,13 @@ SolveResult solve_dopri(const OdeSystem& system, const Eigen::ArrayXd& x0, doubl
             const Eigen::Index count = rows_of(g);
             const double norm = *std::max_element(error.data() + at, error.data() + at + count);
             if (!std::isfinite(norm)) {
-                non_finite_error(t[g], n_groups > 1, begin[g], begin[g + 1] - 1);
+                std::string where;
+                if (n_groups > 1) {
+                    where = " in rows " + std::to_string(begin[g]) + " to " +
+                            std::to_string(begin[g + 1] - 1);
+                }
+                throw SolverError("solver: non-finite error estimate at t = " + number_text(t[g]) +
+                                  where);
             }
             ++attempts[g];
             bool done = false;
