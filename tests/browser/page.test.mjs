@@ -8,9 +8,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 
 import { printed } from "../../web/numbers.js";
+import {
+  batchJets, chooseSurrogate, csvOf, NAMES, openPage, query as queryPage, startChromium,
+} from "./chromium.mjs";
 
 const options = {};
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
@@ -26,15 +28,9 @@ for (const name of ["url", "surrogate", "file", "published", "artifacts"]) {
 mkdirSync(options.artifacts, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), "cs-browser-"));
 
-const NAMES = ["label_top", "jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_nparticles"];
 const LEVELS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
 
 // ---- the command line ----------------------------------------------------------
-
-function csvOf(jets) {
-  return [NAMES.join(","), ...jets.map((jet) => NAMES.map((name) => jet[name]).join(","))]
-    .join("\n") + "\n";
-}
 
 // `surrogate query` on these jets: one record per jet, column name -> printed text.
 function cliQuery(jets, extra, file = options.file) {
@@ -95,18 +91,7 @@ function agrees(actual, expected, what) {
 
 // ---- the browser ---------------------------------------------------------------
 
-const profile = mkdtempSync(join(tmpdir(), "cs-chromium-"));
-// A persistent context on a fresh profile folder: the --user-data-dir of TOOLCHAIN.md.
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1200, height: 900 },
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-const page = context.pages()[0] ?? (await context.newPage());
+const { context, page, close } = await startChromium();
 const pageErrors = [];
 page.on("pageerror", (error) => pageErrors.push(String(error)));
 page.on("console", (message) => {
@@ -125,18 +110,7 @@ page.on("request", (request) => {
 });
 
 // Fills the form and waits for the answer to exactly this jet and cut.
-async function query(jet, cut = 0.5) {
-  for (const name of NAMES) {
-    await page.fill(`#condition-${name}`, String(jet[name]));
-  }
-  await page.fill("#cut-value", String(cut));
-  await page.waitForFunction(([expected, expectedCut]) => {
-    const last = window.surrogatePage.last;
-    return document.body.dataset.query === "idle" && last && last.cut === expectedCut &&
-      Object.keys(expected).every((name) => last.jet[name] === expected[name]);
-  }, [jet, cut], { timeout: 20000 });
-  return page.evaluate(() => window.surrogatePage.last);
-}
+const query = (jet, cut = 0.5) => queryPage(page, jet, cut);
 
 const topJet = {
   label_top: 1, jet_pt: 640, jet_eta: 0.3, jet_phi: -1.2, jet_energy: 900, jet_nparticles: 50,
@@ -144,17 +118,11 @@ const topJet = {
 
 await test("the page loads the demonstration surrogate and shows its card", async () => {
   const started = Date.now();
-  await page.goto(options.url);
-  await page.waitForSelector("#card:not([hidden])", { timeout: 30000 });
-  await page.waitForFunction(() => window.surrogatePage.last?.reply?.ok, null,
-    { timeout: 30000 });
+  await openPage(page, options.url);
   console.log(`      from opening the page to the first answer: ${Date.now() - started} ms`);
   // Published surrogates come first in the list; these tests use the demonstration file.
   if (await page.inputValue("#surrogate-list") !== "demonstration.surrogate") {
-    await page.selectOption("#surrogate-list", "demonstration.surrogate");
-    await page.waitForFunction(() => window.surrogatePage.fileName === "demonstration.surrogate" &&
-      window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 11, null,
-      { timeout: 30000 });
+    await chooseSurrogate(page, "demonstration.surrogate", 11);
   }
   check(await page.isVisible("#demonstration"), "the demonstration notice is not shown");
   const card = await page.textContent("#card");
@@ -313,13 +281,6 @@ await test("broken CSV files give messages that say what is wrong", async () => 
   check(last.reply.ok, "the page stopped answering after bad files");
 });
 
-function batchJets(n) {
-  return Array.from({ length: n }, (_, j) => ({
-    label_top: j % 2, jet_pt: 450 + (j * 37) % 400, jet_eta: -1 + (j % 21) / 10,
-    jet_phi: -3 + (j % 61) / 10, jet_energy: 700 + (j * 53) % 600, jet_nparticles: 20 + j % 50,
-  }));
-}
-
 await test("a local file: a corrupt one is refused with a message, the JSON mirror opens",
   async () => {
     await page.setInputFiles("#surrogate-local", {
@@ -418,10 +379,7 @@ await test("a published surrogate opens, and its card links to its evaluation re
   const listed = await page.$$eval("#surrogate-list option", (o) => o.map((x) => x.value));
   check(listed.includes("toy-variational.surrogate"),
     `models/published is not offered: the list holds ${listed.join(", ")}`);
-  await page.selectOption("#surrogate-list", "toy-variational.surrogate");
-  await page.waitForFunction(() => window.surrogatePage.fileName === "toy-variational.surrogate" &&
-    window.surrogatePage.last?.reply?.jets?.[0]?.member_quantiles.length === 11, null,
-    { timeout: 30000 });
+  await chooseSurrogate(page, "toy-variational.surrogate", 11);
   check(!(await page.isVisible("#demonstration")), "a trained surrogate is called a demonstration");
   // The trainer's configuration (a value of several lines) has a row of its own.
   const facts = await page.$$eval("#card-facts dt", (terms) =>
@@ -447,38 +405,16 @@ await test("a trained surrogate's answer, its members solved in several workers,
   compareWithCli(last.reply.jets[0], jet, options.published);
 });
 
-await test("single-jet answer time of the trained surrogate (11 members, 99 quantiles, one tag " +
-  "probability)", async () => {
-  const times = [];
-  const runtimeTimes = [];
-  for (let k = 0; k < 12; k++) {
-    const jet = { ...topJet, label_top: k % 2, jet_pt: 500 + 17 * k, jet_eta: -0.5 + 0.1 * k };
-    const last = await query(jet, 0.5);
-    check(last.reply.ok, last.reply.error);
-    check(last.reply.jets[0].member_quantiles.length === 11, "expected 11 members");
-    times.push(last.milliseconds);
-    runtimeTimes.push(last.worker_milliseconds);
-  }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  // Reported, not asserted: the time depends on the machine and its load.
-  console.log(`      single-jet answer: median ${median(times).toFixed(1)} ms, ` +
-    `max ${Math.max(...times).toFixed(1)} ms (runtime in the worker: median ` +
-    `${median(runtimeTimes).toFixed(1)} ms); target under 200 ms`);
-  writeFileSync(join(options.artifacts, "single-jet-times.json"),
-    JSON.stringify({ answer_ms: times, runtime_ms: runtimeTimes }, null, 1));
-});
-
 await test("no errors in the page's console", async () => {
   check(pageErrors.length === 0, pageErrors.join("\n"));
 });
 
-await context.close();
-rmSync(profile, { recursive: true, force: true });
+await close();
 rmSync(scratch, { recursive: true, force: true });
 
 const failed = results.filter((result) => !result.ok).length;
 console.log(`${agreement.exact} numbers as the command line prints them, ` +
   `${agreement.close} others within 1e-6 relative`);
-console.log(`screenshots and timings in ${options.artifacts}`);
+console.log(`screenshots in ${options.artifacts}`);
 console.log(`${results.length - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
