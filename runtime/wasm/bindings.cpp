@@ -416,7 +416,9 @@ const cs::Surrogate& summary_request(const std::string& text, rapidjson::Documen
 // (solveMembers), one joins the solutions of all (combine), and the answer is
 // summarize()'s to the last bit, because the solutions travel as "%.17g".
 
-// request: summarize's, with "first_member" and "members" (how many).
+// request: summarize's, with "first_member" and "members" (how many), and optionally
+// "quantiles": false, which leaves the quantiles out: the page keeps a jet's quantile
+// solutions, so a new working point for the same jet needs only the backward solves.
 // answer: {"ok": true, "quantiles": [per member: jets x summary levels, jet by jet],
 // "tag_probability": [per member: jets x cuts]}.
 std::string solve_members(const std::string& request_text) {
@@ -428,9 +430,22 @@ std::string solve_members(const std::string& request_text) {
         const double n = static_cast<double>(surrogate.n_members());
         const auto first = static_cast<Eigen::Index>(whole_number(request, "first_member", 0, n));
         const auto count = static_cast<Eigen::Index>(whole_number(request, "members", 1, n));
+        bool with_quantiles = true;
+        if (request.HasMember("quantiles")) {
+            if (!request["quantiles"].IsBool()) {
+                throw std::runtime_error("request: \"quantiles\" must be true or false");
+            }
+            with_quantiles = request["quantiles"].GetBool();
+        }
         const auto& ensemble = surrogate.ensemble();
-        const auto solutions =
-            ensemble.solve_members(conditions, query, ensemble.default_solver(), first, count);
+        const auto& options = ensemble.default_solver();
+        cs::runtime::Ensemble::MemberSolutions solutions;
+        if (with_quantiles) {
+            solutions = ensemble.solve_members(conditions, query, options, first, count);
+        } else {
+            solutions.tag_probability =
+                ensemble.tag_probability(conditions, query.cuts, options, first, count);
+        }
 
         Json json;
         json.begin_object();
@@ -450,7 +465,9 @@ std::string solve_members(const std::string& request_text) {
             }
             json.end_array();
         };
-        write("quantiles", solutions.quantiles);
+        if (with_quantiles) {
+            write("quantiles", solutions.quantiles);
+        }
         write("tag_probability", solutions.tag_probability);
         json.end_object();
         return json.str();

@@ -59,6 +59,23 @@ createSurrogateModule().then((module) => {
   }
   console.log(`ok: ${members} members in three parts combine to the summary exactly`);
 
+  // The page's new working point for the same jet: the tag probabilities alone, joined
+  // with the quantiles already solved, are the summary at that working point.
+  const moved = { ...query, cuts: [0.3] };
+  const tags = JSON.parse(module.solveMembers(JSON.stringify(
+    { ...moved, first_member: 0, members, quantiles: false })));
+  if (!tags.ok || "quantiles" in tags || tags.tag_probability.length !== members) {
+    throw new Error(`solveMembers without quantiles: ${JSON.stringify(tags).slice(0, 300)}`);
+  }
+  const kept = module.combine(JSON.stringify(
+    { ...moved, quantiles: joined.quantiles, tag_probability: tags.tag_probability }));
+  if (kept !== module.summarize(JSON.stringify(moved))) {
+    throw new Error(`kept quantiles with new tag probabilities differ from the summary:\n${kept}`);
+  }
+  console.log("ok: kept quantiles with the tag probabilities of a new cut are its summary");
+  expectFailure(module.solveMembers(JSON.stringify({ ...query, first_member: 0, members,
+    quantiles: "no" })), "\"quantiles\" must be true or false", "quantiles: \"no\"");
+
   const broken = (change) => JSON.stringify({ ...joined, ...change(joined) });
   expectFailure(module.combine(broken((j) => ({ quantiles: j.quantiles.slice(1) }))),
     `one array per member, ${members} in all`, "combine with a member missing");

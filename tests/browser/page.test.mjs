@@ -137,15 +137,15 @@ await test("the page loads the demonstration surrogate and shows its card", asyn
 });
 
 // Every number of the page's answer to `jet` against `surrogate query` on `file`.
-function compareWithCli(summary, jet, file) {
-  const [cli] = cliQuery([jet], ["--levels", LEVELS.map(String).join(","), "--cuts", "0.5",
+function compareWithCli(summary, jet, file, cut = 0.5) {
+  const [cli] = cliQuery([jet], ["--levels", LEVELS.map(String).join(","), "--cuts", String(cut),
     "--per-member"], file);
   for (const name of ["mean_score", "aleatoric_std", "epistemic_std", "total_std",
     "same_noise_spread"]) {
     agrees(printed(summary[name]), cli[name], name);
   }
-  agrees(printed(summary.tag_probability[0]), cli["tag_probability_0.5"], "tag probability");
-  agrees(printed(summary.tag_probability_std[0]), cli["tag_probability_std_0.5"],
+  agrees(printed(summary.tag_probability[0]), cli[`tag_probability_${cut}`], "tag probability");
+  agrees(printed(summary.tag_probability_std[0]), cli[`tag_probability_std_${cut}`],
     "tag probability spread");
   LEVELS.forEach((level, l) => {
     const name = printed(level);
@@ -154,8 +154,8 @@ function compareWithCli(summary, jet, file) {
     agrees(printed(summary.quantile_upper[l]), cli[`quantile_upper_${name}`], `upper ${name}`);
   });
   summary.member_quantiles.forEach((quantiles, m) => {
-    agrees(printed(summary.member_tag_probability[m][0]), cli[`member${m}_tag_probability_0.5`],
-      `member ${m} tag probability`);
+    agrees(printed(summary.member_tag_probability[m][0]),
+      cli[`member${m}_tag_probability_${cut}`], `member ${m} tag probability`);
     quantiles.forEach((value, l) => {
       agrees(printed(value), cli[`member${m}_quantile_${printed(LEVELS[l])}`],
         `member ${m} quantile ${printed(LEVELS[l])}`);
@@ -179,15 +179,17 @@ await test("one jet gives the numbers the command line prints", async () => {
   check(await page.isHidden("#support-warning"), "a jet inside the support shows the warning");
 });
 
-await test("a different working point changes the tag probability as the command line does",
-  async () => {
-    const last = await query(topJet, 0.9);
-    const [cli] = cliQuery([topJet], ["--levels", LEVELS.map(String).join(","), "--cuts", "0.9"]);
-    agrees(printed(last.reply.jets[0].tag_probability[0]), cli["tag_probability_0.9"],
-      "tag probability at 0.9");
-    agrees(printed(last.reply.jets[0].tag_probability_std[0]), cli["tag_probability_std_0.9"],
-      "its spread");
-  });
+await test("a different working point for the same jet keeps its quantiles and answers as " +
+  "the command line does", async () => {
+  const atHalf = await query(topJet, 0.5);
+  const last = await query(topJet, 0.9);
+  check(last.reply.quantiles_kept === true, "the quantiles were solved again for the same jet");
+  compareWithCli(last.reply.jets[0], topJet, options.file, 0.9);
+  check(last.reply.jets[0].tag_probability[0] < atHalf.reply.jets[0].tag_probability[0],
+    "the tag probability did not fall from the cut 0.5 to 0.9");
+  const other = await query({ ...topJet, jet_eta: 0.4 }, 0.9);
+  check(!other.reply.quantiles_kept, "quantiles kept for another jet");
+});
 
 await test("Monte Carlo draws with a seed are the draws of surrogate sample", async () => {
   await query(topJet, 0.5);
