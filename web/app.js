@@ -736,10 +736,13 @@ $("reset-jet").addEventListener("click", () => {
   }
   scheduleQuery(0);
 });
+// A new working point for the same jet is answered in milliseconds (its quantiles are
+// kept), so the slider asks at once; one query runs at a time and the newest position
+// follows when it returns.
 $("cut-range").addEventListener("input", (event) => {
   $("cut-value").value = event.target.value;
   plot.redraw();
-  scheduleQuery();
+  scheduleQuery(0);
 });
 $("cut-value").addEventListener("input", (event) => {
   const cut = readCut();
