@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
     std::printf("# one thread, RK4 with %u steps, backward in chunks of %lld rows\n",
                 kLikelihoodSteps, static_cast<long long>(kChunkRows));
     std::printf(
-        "# processor seconds per step; K2, K4: minibatch steps with 2 or 4 steps per batch\n");
+        "# processor seconds per step; fixed: a fixed-batch step, which costs what a minibatch\n"
+        "# step with --reuse-gradient costs (one gradient); K2, K4: minibatch steps with 2 or 4\n"
+        "# steps per batch\n");
     std::printf("%8s %14s %14s %14s %14s %14s %8s %8s %8s %8s\n", "batch", "likelihood_s",
                 "fixed_s", "minibatch_s", "K2_s", "K4_s", "fixed/L", "mini/L", "K2/L", "K4/L");
     for (const int64_t batch : batches) {

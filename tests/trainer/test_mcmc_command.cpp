@@ -125,15 +125,18 @@ TEST_CASE("trainer: mcmc keeps thinned chain members after the point estimate an
 
 TEST_CASE("trainer: a chain killed with SIGKILL resumes to the members of an uninterrupted one",
           "[trainer][command][adam-mcmc][resume]") {
-    // A new minibatch every step (the reference's), and three steps per minibatch,
-    // where the checkpoint at step 2 falls inside one: the resumed chain evaluates the
-    // loss at its state on that batch again and must find the same numbers.
-    for (const std::string batch_steps : {"1", "3"}) {
-        CAPTURE(batch_steps);
+    // A new minibatch every step (the reference's); three steps per minibatch, where
+    // the checkpoint at step 2 falls inside one; and a gradient reused across
+    // minibatches, which the checkpoint must carry because the batch it came from is
+    // gone. The resumed chain must find the same numbers.
+    const std::vector<std::vector<std::string>> variants = {
+        {"--batch-steps", "1"}, {"--batch-steps", "3"}, {"--reuse-gradient"}};
+    for (const auto& variant : variants) {
+        CAPTURE(variant);
         const std::string reference = scratch("uninterrupted.surrogate");
         std::vector<std::string> uninterrupted_arguments = chain(reference, "5");
-        uninterrupted_arguments.insert(uninterrupted_arguments.end(),
-                                       {"--batch-steps", batch_steps});
+        uninterrupted_arguments.insert(uninterrupted_arguments.end(), variant.begin(),
+                                       variant.end());
         REQUIRE(run(uninterrupted_arguments, scratch("uninterrupted.log")) == 0);
 
         const std::string checkpoint = scratch("chain.checkpoint");
@@ -141,8 +144,9 @@ TEST_CASE("trainer: a chain killed with SIGKILL resumes to the members of an uni
         std::filesystem::remove(checkpoint);
         std::filesystem::remove(output);
         std::vector<std::string> interrupted = chain(output, "5");
-        interrupted.insert(interrupted.end(), {"--batch-steps", batch_steps, "--checkpoint",
-                                               checkpoint, "--checkpoint-every", "2", "--resume"});
+        interrupted.insert(interrupted.end(), variant.begin(), variant.end());
+        interrupted.insert(interrupted.end(),
+                           {"--checkpoint", checkpoint, "--checkpoint-every", "2", "--resume"});
         const pid_t pid = start(interrupted, scratch("killed.log"));
         while (!std::filesystem::exists(checkpoint)) {
             int status = 0;
@@ -217,6 +221,42 @@ TEST_CASE(
     options.fixed_batch = true;  // one batch: never fresh, so its loss is always reused
     CHECK_FALSE(trainer::chain_batch(options, 7, 250).fresh);
     CHECK(trainer::chain_batch(options, 7, 250).first == 0);
+}
+
+TEST_CASE("trainer: mcmc --reuse-gradient evaluates one gradient a step and is recorded",
+          "[trainer][command][adam-mcmc]") {
+    // The number of loss gradients after each step, from the metrics log.
+    const auto gradients_per_step = [](const std::vector<std::string>& extra,
+                                       const std::string& name) {
+        const std::string metrics = scratch(name + ".jsonl");
+        std::vector<std::string> arguments = chain(scratch(name + ".surrogate"), "6");
+        arguments.insert(arguments.end(), extra.begin(), extra.end());
+        arguments.insert(arguments.end(), {"--metrics", metrics});
+        REQUIRE(run(arguments, scratch(name + ".log")) == 0);
+        std::vector<int> counts;
+        std::ifstream lines(metrics);
+        for (std::string line; std::getline(lines, line);) {
+            const auto at = line.find("\"gradients\": ");
+            REQUIRE(at != std::string::npos);
+            counts.push_back(std::stoi(line.substr(at + 13)));
+        }
+        return counts;
+    };
+    const std::vector<int> fresh = gradients_per_step({}, "fresh");
+    const std::vector<int> reused = gradients_per_step({"--reuse-gradient"}, "reused");
+    REQUIRE(fresh.size() == 9);
+    REQUIRE(reused.size() == 9);
+    for (size_t k = 0; k < fresh.size(); ++k) {
+        CHECK(fresh[k] == 2 * static_cast<int>(k + 1));  // both states on every minibatch
+        CHECK(reused[k] == static_cast<int>(k + 2));     // the start's, then the proposals'
+    }
+    const format::SurrogateFile file = format::read_file(scratch("reused.surrogate"));
+    CHECK(hyperparameter(file, "chain_reuse_gradient") == "true");
+    CHECK(hyperparameter(format::read_file(scratch("fresh.surrogate")), "chain_reuse_gradient") ==
+          "false");
+    // the acceptance now weighs losses of different minibatches: another chain
+    CHECK(file.members.back().weights !=
+          format::read_file(scratch("fresh.surrogate")).members.back().weights);
 }
 
 TEST_CASE("trainer: mcmc --batch-steps runs, is recorded, and refuses zero",

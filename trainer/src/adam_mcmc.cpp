@@ -176,8 +176,9 @@ AdamMcmcOptions step_options(const ChainOptions& options) {
     step.learning_rate = options.learning_rate;
     step.beta1 = options.beta1;
     step.beta2 = options.beta2;
-    // within a minibatch the loss is one function, as with a fixed batch
-    step.fixed_batch = options.fixed_batch || options.batch_steps > 1;
+    // within a minibatch the loss is one function, as with a fixed batch; a reused
+    // gradient is kept across minibatches as well
+    step.fixed_batch = options.fixed_batch || options.batch_steps > 1 || options.reuse_gradient;
     step.restart_after = options.restart_after;
     return step;
 }
@@ -251,6 +252,13 @@ void save_chain(const std::string& path, const std::string& run, const ChainStat
     write_number(archive, "accepted", state.accepted);
     write_number(archive, "restarts", state.restarts);
     write_number(archive, "rejections_in_a_row", state.rejections_in_a_row);
+    // The loss and gradient known at the state: a reused gradient may come from an
+    // earlier minibatch, so a resumed chain cannot evaluate it again.
+    write_number(archive, "has_loss", state.has_loss ? 1 : 0);
+    if (state.has_loss) {
+        archive.write("loss", torch::tensor({state.loss}, torch::kFloat64));
+        archive.write("gradient", state.gradient.to(torch::kCPU));
+    }
     const int64_t n = state.parameters.numel();
     archive.write("members", members_tensor(members, n));
     std::vector<int64_t> steps;
@@ -298,7 +306,14 @@ void load_chain(const std::string& path, const std::string& run, const torch::De
     state.accepted = read_number(archive, "accepted");
     state.restarts = read_number(archive, "restarts");
     state.rejections_in_a_row = static_cast<uint32_t>(read_number(archive, "rejections_in_a_row"));
-    state.has_loss = false;
+    state.has_loss = read_number(archive, "has_loss") == 1;
+    if (state.has_loss) {
+        torch::Tensor loss;
+        archive.read("loss", loss);
+        state.loss = loss.item<double>();
+        archive.read("gradient", state.gradient);
+        state.gradient = state.gradient.to(device);
+    }
 
     torch::Tensor kept;
     torch::Tensor steps;
@@ -370,8 +385,10 @@ ChainResult run_chain_inside(const ChainOptions& options, const format::Surrogat
                                     .to(device, false, true);
 
     // the mean negative log-likelihood of some rows and its gradient, in chunks
+    uint64_t gradients = 0;
     auto loss_of = [&](const torch::Tensor& rows) -> LossFunction {
         return [&, rows](const torch::Tensor& parameters) {
+            ++gradients;
             const torch::Tensor point = parameters.detach().clone().requires_grad_(true);
             const Weights weights = unflatten(start.architecture, n_conditions, point);
             const int64_t n = rows.numel();
@@ -410,9 +427,10 @@ ChainResult run_chain_inside(const ChainOptions& options, const format::Surrogat
     uint64_t shuffled_epoch = UINT64_MAX;
     torch::Tensor order;
     while (state.step < total) {
-        // the step's rows; a new minibatch invalidates the loss known at the state
+        // the step's rows; a new minibatch invalidates the loss known at the state,
+        // unless the gradient is reused across minibatches
         const ChainBatch rows_of_step = chain_batch(options, state.step, n_rows);
-        if (rows_of_step.fresh) {
+        if (rows_of_step.fresh && !options.reuse_gradient) {
             state.has_loss = false;
         }
         if (rows_of_step.epoch != shuffled_epoch) {
@@ -438,6 +456,7 @@ ChainResult run_chain_inside(const ChainOptions& options, const format::Surrogat
         report.step_length = outcome.step_length;
         report.update_length = outcome.update_length;
         report.restarted = outcome.restarted;
+        report.gradients = gradients;
         if (state.step > options.burn_in && (state.step - options.burn_in) % options.thin == 0) {
             const torch::Tensor weights = state.parameters.to(torch::kCPU).contiguous();
             result.members.push_back(
@@ -502,6 +521,7 @@ std::vector<std::pair<std::string, std::string>> describe(const ChainOptions& op
         {"restart_after", std::to_string(options.restart_after)},
         {"fixed_batch", options.fixed_batch ? "true" : "false"},
         {"batch_steps", std::to_string(options.batch_steps)},
+        {"reuse_gradient", options.reuse_gradient ? "true" : "false"},
         {"batch_size", std::to_string(options.batch_size)},
         {"likelihood_steps", std::to_string(options.likelihood_steps)},
         {"chunk_rows", std::to_string(options.chunk_rows)},

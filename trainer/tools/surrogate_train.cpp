@@ -100,6 +100,10 @@ options of mcmc (the step's defaults are the reference's):
   --batch-steps K           steps on each minibatch before the next; its loss at the
                             current state is reused, so K steps cost K + 1 likelihood
                             gradients instead of 2 K [1]
+  --reuse-gradient          keep the loss and gradient at the current state from the
+                            step that proposed it, also across minibatches (the
+                            reference's fixed_batches=False): one gradient per step,
+                            an approximate chain (docs/adam-mcmc.md)
   --likelihood-steps N      fixed RK4 steps of the log-likelihood [8]
   --chunk-rows N            rows per backward pass, bounding memory [8192]
   --burn-in N               steps before the first member [0]
@@ -188,6 +192,7 @@ const OptionTable& mcmc_defaults() {
         {"restart-after", "100"},
         {"fixed-batch", "false"},
         {"batch-steps", "1"},
+        {"reuse-gradient", "false"},
         {"batch-size", "4096"},
         {"likelihood-steps", "8"},
         {"chunk-rows", "8192"},
@@ -227,7 +232,8 @@ const OptionTable& import_defaults() {
 }
 
 bool is_flag(const std::string& name) {
-    return name == "drop-bad-rows" || name == "resume" || name == "fixed-batch";
+    return name == "drop-bad-rows" || name == "resume" || name == "fixed-batch" ||
+           name == "reuse-gradient";
 }
 
 class UsageError : public std::runtime_error {
@@ -541,7 +547,8 @@ std::string step_json(const cs::trainer::ChainStepReport& report) {
            ", \"step_length\": " + json_number(report.step_length) +
            ", \"update_length\": " + json_number(report.update_length) +
            ", \"restarted\": " + (report.restarted ? "true" : "false") +
-           ", \"kept\": " + (report.kept ? "true" : "false") + "}";
+           ", \"kept\": " + (report.kept ? "true" : "false") +
+           ", \"gradients\": " + std::to_string(report.gradients) + "}";
 }
 
 int mcmc(const Settings& settings) {
@@ -574,6 +581,7 @@ int mcmc(const Settings& settings) {
     options.restart_after = static_cast<uint32_t>(integer(settings, "restart-after"));
     options.fixed_batch = flag(settings, "fixed-batch");
     options.batch_steps = static_cast<uint32_t>(integer(settings, "batch-steps"));
+    options.reuse_gradient = flag(settings, "reuse-gradient");
     options.batch_size = static_cast<uint32_t>(integer(settings, "batch-size"));
     options.likelihood_steps = static_cast<uint32_t>(integer(settings, "likelihood-steps"));
     options.chunk_rows = static_cast<uint32_t>(integer(settings, "chunk-rows"));

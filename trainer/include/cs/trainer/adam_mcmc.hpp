@@ -55,7 +55,8 @@ struct ChainState {
     uint64_t accepted = 0;
     uint64_t restarts = 0;
     uint32_t rejections_in_a_row = 0;
-    // fixed batch only: the loss and gradient at `parameters`, when known
+    // with a fixed batch (or a reused gradient): the loss and gradient at `parameters`,
+    // when known
     bool has_loss = false;
     double loss = 0.0;
     torch::Tensor gradient;

@@ -31,6 +31,11 @@ struct ChainOptions {
     // the current state are known from the step before, so a step costs one gradient
     // evaluation instead of two, and K steps cost K + 1
     uint32_t batch_steps = 1;
+    // keep the loss and gradient at the current state from the step that proposed it,
+    // also across minibatches, as the reference's MCMC_by_bp does with
+    // fixed_batches=False: one gradient a step, but the acceptance ratio then weighs
+    // the current state's loss on an earlier minibatch against the proposal's on this one
+    bool reuse_gradient = false;
 
     uint32_t batch_size = 4096;
     uint32_t likelihood_steps = 8;  // fixed RK4 steps of the log-likelihood's solve
@@ -70,7 +75,8 @@ struct ChainStepReport {
     double step_length = 0.0;
     double update_length = 0.0;
     bool restarted = false;
-    bool kept = false;  // this state became a member
+    bool kept = false;       // this state became a member
+    uint64_t gradients = 0;  // loss gradients evaluated by the chain so far (this run)
 };
 
 struct ChainResult {
