@@ -66,14 +66,18 @@ int main(int argc, char** argv) {
     std::printf("# one thread, RK4 with %u steps, backward in chunks of %lld rows\n",
                 kLikelihoodSteps, static_cast<long long>(kChunkRows));
     std::printf(
-        "# processor seconds per step; fixed: a fixed-batch step, which costs what a minibatch\n"
-        "# step with --reuse-gradient costs (one gradient); K2, K4: minibatch steps with 2 or 4\n"
-        "# steps per batch\n");
-    std::printf("%8s %14s %14s %14s %14s %14s %8s %8s %8s %8s\n", "batch", "likelihood_s",
-                "fixed_s", "minibatch_s", "K2_s", "K4_s", "fixed/L", "mini/L", "K2/L", "K4/L");
+        "# processor seconds per step; reuse: a new minibatch every step with --reuse-gradient;\n"
+        "# K2, K4: minibatch steps with 2 or 4 steps per batch\n");
+    std::printf("%8s %13s %9s %12s %9s %9s %9s %8s %8s %8s %8s %8s\n", "batch", "likelihood_s",
+                "fixed_s", "minibatch_s", "reuse_s", "K2_s", "K4_s", "fixed/L", "mini/L", "reuse/L",
+                "K2/L", "K4/L");
     for (const int64_t batch : batches) {
+        // two batches: the second is the next minibatch of a chain that reuses the
+        // gradient at its state
         const torch::Tensor x = 0.1 * torch::randn({batch}, generator);
         const torch::Tensor c = torch::randn({batch, kConditions}, generator);
+        const torch::Tensor next_x = 0.1 * torch::randn({batch}, generator);
+        const torch::Tensor next_c = torch::randn({batch, kConditions}, generator);
 
         // one plain evaluation of the log-likelihood, no gradient, in the chain's chunks
         // (one solve of 131 072 rows at once runs out of the caches and took longer than
@@ -100,26 +104,31 @@ int main(int argc, char** argv) {
 
         // the chain's loss: mean negative log-likelihood and its gradient, chunked
         std::vector<double> gradient_seconds;  // wall seconds of every loss call, in order
-        const cs::trainer::LossFunction loss = [&](const torch::Tensor& parameters) {
-            const auto called = std::chrono::steady_clock::now();
-            const torch::Tensor point = parameters.detach().clone().requires_grad_(true);
-            const cs::trainer::Weights weights =
-                cs::trainer::unflatten(architecture, kConditions, point);
-            double total = 0.0;
-            for (int64_t first = 0; first < batch; first += kChunkRows) {
-                const int64_t last = std::min(batch, first + kChunkRows);
-                const torch::Tensor negative =
-                    -cs::trainer::log_likelihood(model, weights, x.slice(0, first, last),
-                                                 c.slice(0, first, last), kLikelihoodSteps)
-                         .sum() /
-                    static_cast<double>(batch);
-                negative.backward();
-                total += negative.item<double>();
-            }
-            gradient_seconds.push_back(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - called).count());
-            return cs::trainer::LossAndGradient{total, point.grad().detach()};
+        const auto loss_on = [&](const torch::Tensor& rows_x, const torch::Tensor& rows_c) {
+            return [&, rows_x, rows_c](const torch::Tensor& parameters) {
+                const auto called = std::chrono::steady_clock::now();
+                const torch::Tensor point = parameters.detach().clone().requires_grad_(true);
+                const cs::trainer::Weights weights =
+                    cs::trainer::unflatten(architecture, kConditions, point);
+                double total = 0.0;
+                for (int64_t first = 0; first < batch; first += kChunkRows) {
+                    const int64_t last = std::min(batch, first + kChunkRows);
+                    const torch::Tensor negative =
+                        -cs::trainer::log_likelihood(model, weights, rows_x.slice(0, first, last),
+                                                     rows_c.slice(0, first, last), kLikelihoodSteps)
+                             .sum() /
+                        static_cast<double>(batch);
+                    negative.backward();
+                    total += negative.item<double>();
+                }
+                gradient_seconds.push_back(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - called)
+                        .count());
+                return cs::trainer::LossAndGradient{total, point.grad().detach()};
+            };
         };
+        const cs::trainer::LossFunction loss = loss_on(x, c);
+        const cs::trainer::LossFunction next_loss = loss_on(next_x, next_c);
 
         // a step of each variant; the fixed batch's first step also evaluates the start,
         // so its second step is the one timed. With K steps per minibatch the chain
@@ -127,20 +136,23 @@ int main(int argc, char** argv) {
         // whose loss is not known, divided by K.
         // Each variant's timed steps also list their loss gradients' wall seconds, so
         // that a step's time can be told apart from the gradients inside it.
-        auto steps = [&](const char* name, bool fixed_batch, int count) {
+        // With `alternate` the timed steps take the two batches in turn, the state's loss
+        // and gradient kept from the step before (--reuse-gradient).
+        auto steps = [&](const char* name, bool fixed_batch, int count, bool alternate = false) {
             return best_of(repeats, [&] {
                 cs::trainer::AdamMcmcOptions options;
                 options.fixed_batch = fixed_batch;
                 cs::trainer::ChainState state;
                 state.parameters = start.clone();
                 at::Generator noise = cs::trainer::seeded_generator(1, 12, 0);
-                if (fixed_batch && count == 1) {
+                if (fixed_batch && (count == 1 || alternate)) {
                     cs::trainer::adam_mcmc_step(state, loss, options, noise);
                 }
                 gradient_seconds.clear();
                 Timing timing = time_once([&] {
                     for (int k = 0; k < count; ++k) {
-                        cs::trainer::adam_mcmc_step(state, loss, options, noise);
+                        const bool next = alternate && k % 2 == 0;
+                        cs::trainer::adam_mcmc_step(state, next ? next_loss : loss, options, noise);
                     }
                 });
                 std::printf("#   %s: %zu gradients in %d steps (%.3f s wall), each", name,
@@ -157,18 +169,19 @@ int main(int argc, char** argv) {
         };
         const Timing fixed = steps("fixed batch", true, 1);
         const Timing minibatch = steps("minibatch", false, 1);
+        const Timing reuse = steps("reuse", true, 2, true);
         const Timing two = steps("K = 2", true, 2);
         const Timing four = steps("K = 4", true, 4);
-        std::printf("%8lld %14.3f %14.3f %14.3f %14.3f %14.3f %8.2f %8.2f %8.2f %8.2f\n",
-                    static_cast<long long>(batch), likelihood.processor, fixed.processor,
-                    minibatch.processor, two.processor, four.processor,
-                    fixed.processor / likelihood.processor,
-                    minibatch.processor / likelihood.processor,
-                    two.processor / likelihood.processor, four.processor / likelihood.processor);
+        const double l = likelihood.processor;
+        std::printf("%8lld %13.3f %9.3f %12.3f %9.3f %9.3f %9.3f %8.2f %8.2f %8.2f %8.2f %8.2f\n",
+                    static_cast<long long>(batch), l, fixed.processor, minibatch.processor,
+                    reuse.processor, two.processor, four.processor, fixed.processor / l,
+                    minibatch.processor / l, reuse.processor / l, two.processor / l,
+                    four.processor / l);
         std::printf(
             "# wall seconds: likelihood %.3f, fixed-batch step %.3f, minibatch step %.3f, "
-            "2 and 4 steps per minibatch %.3f %.3f\n",
-            likelihood.wall, fixed.wall, minibatch.wall, two.wall, four.wall);
+            "reusing the gradient %.3f, 2 and 4 steps per minibatch %.3f %.3f\n",
+            likelihood.wall, fixed.wall, minibatch.wall, reuse.wall, two.wall, four.wall);
         std::fflush(stdout);
     }
     return 0;
