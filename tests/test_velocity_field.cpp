@@ -91,8 +91,9 @@ void check_against_literal(const Case& c, cs::Arithmetic arithmetic) {
     }
     const cs::runtime::VelocityField field(architecture, c.n_conditions, weights, arithmetic);
 
-    // 61 jets: two panels and a part, and rows left over after the kernel's groups.
-    const Eigen::Index n = 61;
+    // 64 jets: two panels of 24 and a part of 16, which leaves rows over after the
+    // kernel's groups (natively four: half a group and a single row).
+    const Eigen::Index n = 64;
     Eigen::MatrixXf normalized(c.n_conditions, n);
     Eigen::ArrayXd x(n);
     Eigen::ArrayXd t(n);
@@ -133,7 +134,7 @@ void check_against_literal(const Case& c, cs::Arithmetic arithmetic) {
     // One time for all rows. (No SECTIONs in here: Catch2 runs a section once per
     // test case run, so a second call of this function would skip them.)
     {
-        for (Eigen::Index rows : {Eigen::Index{1}, Eigen::Index{7}, n}) {
+        for (Eigen::Index rows : {Eigen::Index{1}, Eigen::Index{7}, Eigen::Index{10}, n}) {
             Eigen::ArrayXd v;
             Eigen::ArrayXd dv_dx;
             Eigen::ArrayXd plain;

@@ -375,6 +375,18 @@ void run_stage(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias, Eigen
             run_kernel<J, R, Fused>(weight, bias, in, activation, block, rows, offsets);
         }
     }
+    // A panel's last rows: half a group at once where there are that many.
+    if constexpr (R >= 4) {
+        constexpr int H = R / 2;
+        if (count - first >= H) {
+            const auto rows = panel_rows<H, Tangent>(panel, first);
+            for (Eigen::Index block = 0; block < weight.rows(); block += kOutputBlock) {
+                run_kernel<Tangent ? 2 * H : H, H, Fused>(weight, bias, in, activation, block, rows,
+                                                          offsets);
+            }
+            first += H;
+        }
+    }
     for (; first < count; ++first) {
         const auto rows = panel_rows<1, Tangent>(panel, first);
         for (Eigen::Index block = 0; block < weight.rows(); block += kOutputBlock) {
