@@ -2,19 +2,13 @@
 // weights, evaluated on one CPU thread, for the runtime benchmark's comparison.
 #include <torch/torch.h>
 
-#include <dlfcn.h>
-
 #include <functional>
 #include <vector>
 
+#include "cs/trainer/options.hpp"
+
 std::function<void()> torch_evaluation(const std::vector<float>& weights, long rows) {
-    at::set_num_threads(1);
-    // Debian's LibTorch does not pass its thread count to OpenBLAS, which would use
-    // every core: set it directly where the symbol exists.
-    using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-        set(1);
-    }
+    cs::trainer::set_threads(1);  // LibTorch's threads and OpenBLAS's own
     const auto all = torch::from_blob(const_cast<float*>(weights.data()),
                                       {static_cast<long>(weights.size())}, torch::kFloat32);
 
