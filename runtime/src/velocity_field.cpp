@@ -194,11 +194,10 @@ struct Rows {
 // Outputs [block, block + kOutputBlock) of J rows for one stage. A value starts from
 // its bias, or with Offsets (a block's first stage) from its offsets, which hold the
 // block's bias, and adds weight * in over the inputs in order, then the time share;
-// a tangent starts from zero. With
-// Activation, the ELU is applied to the values while they are still in registers,
-// and its slope scales the tangents. (With the values and tangents as separate arrays
-// of accumulators, GCC stored the accumulators to memory in every iteration; as rows
-// of one array it does not.)
+// a tangent starts from zero. With Activation, the ELU is applied to the values while
+// they are still in registers, and its slope scales the tangents. (With the values
+// and tangents as separate arrays of accumulators, GCC stored the accumulators to
+// memory in every iteration; as rows of one array it does not.)
 template <int J, int V, bool Fused, bool Activation, bool Offsets>
 __attribute__((noinline)) void kernel(const Eigen::MatrixXf& weight, const Eigen::VectorXf& bias,
                                       Eigen::Index in, Eigen::Index block, const Rows<J>& rows) {
